@@ -1,0 +1,70 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers.Torch;
+
+[assembly: LoadableClass(typeof(TorchClassificationTransformer), typeof(TorchClassificationTransformerLoader), null, typeof(SignatureLoadModel),
+    "Torch Classification Transformer", TorchClassificationTransformer.LoaderSignature)]
+
+namespace Microsoft.ML.Trainers.Torch;
+
+/// <summary>
+/// The one place this assembly touches ML.NET internals (reached through build/MLNetInternals.targets):
+/// model save/load plumbing, schema-shape columns and cancellation. Everything else uses public API.
+/// </summary>
+internal static class MLNetBridge
+{
+    /// <summary>True once <c>MLContext.CancelExecution</c> has been called on the environment.</summary>
+    public static bool IsCanceled(IHostEnvironment env) => env is ICancelable cancelable && cancelable.IsCanceled;
+
+    /// <summary>Throws <see cref="OperationCanceledException"/> when the environment was cancelled.</summary>
+    public static void ThrowIfCanceled(IHostEnvironment env)
+    {
+        if (IsCanceled(env))
+        {
+            throw new OperationCanceledException("Training was cancelled through MLContext.CancelExecution.");
+        }
+    }
+
+    /// <summary>A schema-shape column (its constructor is internal to ML.NET).</summary>
+    public static SchemaShape.Column ShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey, SchemaShape? annotations = null)
+        => new SchemaShape.Column(name, kind, itemType, isKey, annotations);
+
+    /// <summary>Writes version info and a binary payload into the model repository.</summary>
+    public static void Save(ModelSaveContext ctx, ModelVersion version, string payloadName, Action<BinaryWriter> writePayload)
+    {
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(ToVersionInfo(version));
+        ctx.SaveBinaryStream(payloadName, writePayload);
+    }
+
+    /// <summary>Reads a binary payload written by <see cref="Save"/>; throws when it is missing.</summary>
+    public static T Load<T>(object ctxObject, ModelVersion version, string payloadName, Func<BinaryReader, T> readPayload)
+    {
+        var ctx = (ModelLoadContext)ctxObject;
+        ctx.CheckAtModel(ToVersionInfo(version));
+        T result = default!;
+        bool found = ctx.TryLoadBinaryStream(payloadName, reader => result = readPayload(reader));
+        if (!found)
+        {
+            throw new InvalidDataException($"The model zip has no '{payloadName}' stream for loader '{version.LoaderSignature}'.");
+        }
+        return result;
+    }
+
+    private static VersionInfo ToVersionInfo(ModelVersion v) =>
+        new VersionInfo(v.ModelSignature, v.Version, v.Version, v.Version, v.LoaderAssemblyName, v.LoaderSignature, null);
+}
+
+/// <summary>What ML.NET records about a saved model and its loader.</summary>
+internal readonly record struct ModelVersion(string ModelSignature, uint Version, string LoaderSignature, string LoaderAssemblyName);
+
+/// <summary>The loader ML.NET's component catalog calls for <see cref="TorchClassificationTransformer"/>.</summary>
+internal static class TorchClassificationTransformerLoader
+{
+    public static TorchClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+        => MLNetBridge.Load(ctx, TorchClassificationTransformer.Version, TorchClassificationTransformer.PayloadName, TorchClassificationTransformer.Read);
+}

@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Trainers.Torch;
+
+/// <summary>
+/// A classification network together with what it needs to turn rows of an <see cref="IDataView"/>
+/// into input tensors. The image and text trainers each provide one; the engine trains, scores and
+/// persists it.
+/// </summary>
+/// <remarks>
+/// A concrete model must also implement <see cref="ILoadableClassificationModel{TSelf}"/> so that
+/// <c>mlContext.Model.Load</c> can recreate it from the bytes written by <see cref="Save"/>.
+/// </remarks>
+public abstract class TorchClassificationModel : IDisposable
+{
+    private bool _disposed;
+
+    /// <summary>Creates a model that predicts one of <paramref name="classCount"/> classes.</summary>
+    protected TorchClassificationModel(int classCount)
+    {
+        if (classCount < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(classCount), $"A classifier needs at least 2 classes (was {classCount}).");
+        }
+        ClassCount = classCount;
+    }
+
+    /// <summary>The number of classes; the length of the Score vector.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>The TorchSharp module whose parameters are trained.</summary>
+    public abstract nn.Module Network { get; }
+
+    /// <summary>The columns of the input data that the model reads.</summary>
+    public abstract IReadOnlyList<string> InputColumnNames { get; }
+
+    /// <summary>The device the network lives on.</summary>
+    public Device Device { get; private set; } = CPU;
+
+    /// <summary>
+    /// Checks that <paramref name="schema"/> holds the input columns with usable types, throwing an
+    /// <see cref="ArgumentException"/> that names the column otherwise.
+    /// </summary>
+    public abstract void CheckInputSchema(DataViewSchema schema);
+
+    /// <summary>Binds to a cursor or row and returns a featurizer that collects its inputs into batches.</summary>
+    public abstract IBatchFeaturizer CreateFeaturizer(DataViewRow row);
+
+    /// <summary>Logits (batch × <see cref="ClassCount"/>) for a batch made by a featurizer or a training set.</summary>
+    public abstract Tensor Forward(IReadOnlyList<Tensor> inputs);
+
+    /// <summary>Writes everything needed to recreate the model (configuration and weights).</summary>
+    public abstract void Save(Stream stream);
+
+    /// <summary>Moves the network to <paramref name="device"/>.</summary>
+    public void MoveTo(Device device)
+    {
+        Network.to(device);
+        Device = device;
+    }
+
+    /// <summary>Eval-mode class probabilities for a batch, as a flat row-major array (batch × classes).</summary>
+    public float[] PredictProbabilities(IReadOnlyList<Tensor> inputs)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Network.eval();
+        var onDevice = new List<Tensor>(inputs.Count);
+        foreach (Tensor t in inputs)
+        {
+            onDevice.Add(t.device == Device ? t : t.to(Device));
+        }
+        // Softmax in float32 whatever precision the network computes in.
+        Tensor probabilities = nn.functional.softmax(Forward(onDevice).to(ScalarType.Float32), 1).cpu();
+        return probabilities.data<float>().ToArray();
+    }
+
+    /// <summary>Disposes the network.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the network's native memory.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!_disposed && disposing)
+        {
+            Network.Dispose();
+        }
+        _disposed = true;
+    }
+}
+
+/// <summary>
+/// Lets the engine recreate a saved model: implemented by every concrete <see cref="TorchClassificationModel"/>.
+/// </summary>
+/// <typeparam name="TSelf">The model type.</typeparam>
+public interface ILoadableClassificationModel<TSelf> where TSelf : TorchClassificationModel, ILoadableClassificationModel<TSelf>
+{
+    /// <summary>Reads a model written by <see cref="TorchClassificationModel.Save"/>.</summary>
+    static abstract TSelf Load(Stream stream);
+}

@@ -1,0 +1,175 @@
+using System;
+using System.IO;
+using System.Reflection;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Trainers.Torch;
+
+/// <summary>
+/// A trained TorchSharp classifier as an ML.NET transformer: adds <c>Score</c> (softmax probabilities
+/// ordered by label key) and <c>PredictedLabel</c> (key) columns, scores in batches, works with
+/// <c>PredictionEngine</c>, and saves its weights inside the ML.NET model zip.
+/// </summary>
+public sealed class TorchClassificationTransformer : ITransformer, IDisposable
+{
+    internal const string LoaderSignature = "TorchClassifier";
+    internal const string PayloadName = "TorchClassifier.bin";
+    internal static readonly ModelVersion Version = new("TORCHCLS", 0x00010001, LoaderSignature, typeof(TorchClassificationTransformer).Assembly.FullName!);
+
+    private readonly ClassificationOutputColumns _outputs;
+    private bool _disposed;
+
+    /// <summary>Wraps a trained model.</summary>
+    /// <param name="model">The trained model; the transformer owns and disposes it.</param>
+    /// <param name="labels">The training label column's key type.</param>
+    /// <param name="labelColumnName">The label column; when present at prediction time its keys are checked against training.</param>
+    /// <param name="scoreColumnName">The Score column to add.</param>
+    /// <param name="predictedLabelColumnName">The PredictedLabel column to add.</param>
+    /// <param name="scoringBatchSize">Rows per forward pass in <see cref="Transform"/>.</param>
+    public TorchClassificationTransformer(TorchClassificationModel model, LabelKeyInfo labels, string labelColumnName = "Label",
+        string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel", int scoringBatchSize = 64)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        Labels = labels ?? throw new ArgumentNullException(nameof(labels));
+        if (labels.ClassCount != model.ClassCount)
+        {
+            throw new ArgumentException($"The model predicts {model.ClassCount} classes but the label has {labels.ClassCount}.", nameof(labels));
+        }
+        if (scoringBatchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(scoringBatchSize), $"ScoringBatchSize must be at least 1 (was {scoringBatchSize}).");
+        }
+        LabelColumnName = labelColumnName;
+        ScoringBatchSize = scoringBatchSize;
+        _outputs = new ClassificationOutputColumns(labels, scoreColumnName, predictedLabelColumnName);
+    }
+
+    /// <summary>The trained model.</summary>
+    public TorchClassificationModel Model { get; }
+
+    /// <summary>The label key type seen in training.</summary>
+    public LabelKeyInfo Labels { get; }
+
+    /// <summary>The training label column's name.</summary>
+    public string LabelColumnName { get; }
+
+    /// <summary>Rows scored per forward pass by <see cref="Transform"/>.</summary>
+    public int ScoringBatchSize { get; }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        Model.CheckInputSchema(inputSchema);
+        LabelColumnForChecks(inputSchema);
+        return _outputs.AppendTo(inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new SingleRowMapper(this, inputSchema);
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new BatchScoringDataView(input, this);
+    }
+
+    /// <summary>
+    /// The label column when the data carries one of key type, after checking it has the training
+    /// key count; null when the data has no such column (typical at prediction time).
+    /// </summary>
+    internal DataViewSchema.Column? LabelColumnForChecks(DataViewSchema schema)
+    {
+        DataViewSchema.Column? column = schema.GetColumnOrNull(LabelColumnName);
+        if (column == null || column.Value.Type is not KeyDataViewType key)
+        {
+            return null;
+        }
+        if (key.Count != (ulong)Labels.ClassCount)
+        {
+            throw new ArgumentException(
+                $"Label column '{LabelColumnName}' has {key.Count} classes but the model was trained on {Labels.ClassCount}. " +
+                "Labels unseen in training cannot be scored; map labels with the key mapping fitted on the training data.");
+        }
+        return column;
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => MLNetBridge.Save(ctx, Version, PayloadName, Write);
+
+    private void Write(BinaryWriter writer)
+    {
+        writer.Write(LabelColumnName);
+        writer.Write(_outputs.ScoreColumnName);
+        writer.Write(_outputs.PredictedLabelColumnName);
+        writer.Write(ScoringBatchSize);
+        Labels.Write(writer);
+        Type modelType = Model.GetType();
+        writer.Write(modelType.FullName!);
+        writer.Write(modelType.Assembly.GetName().Name!);
+        using var payload = new MemoryStream();
+        Model.Save(payload);
+        writer.Write(payload.Length);
+        payload.Position = 0;
+        payload.CopyTo(writer.BaseStream);
+    }
+
+    internal static TorchClassificationTransformer Read(BinaryReader reader)
+    {
+        string label = reader.ReadString();
+        string score = reader.ReadString();
+        string predicted = reader.ReadString();
+        int batchSize = reader.ReadInt32();
+        LabelKeyInfo labels = LabelKeyInfo.Read(reader);
+        string typeName = reader.ReadString();
+        string assemblyName = reader.ReadString();
+        long length = reader.ReadInt64();
+        byte[] bytes = reader.ReadBytes(checked((int)length));
+        if (bytes.Length != length)
+        {
+            throw new InvalidDataException($"The saved '{typeName}' model is truncated ({bytes.Length} of {length} bytes).");
+        }
+        TorchClassificationModel model = LoadModel(typeName, assemblyName, new MemoryStream(bytes, writable: false));
+        return new TorchClassificationTransformer(model, labels, label, score, predicted, batchSize);
+    }
+
+    private static TorchClassificationModel LoadModel(string typeName, string assemblyName, Stream payload)
+    {
+        Type? type = Type.GetType($"{typeName}, {assemblyName}", throwOnError: false);
+        if (type == null || !typeof(TorchClassificationModel).IsAssignableFrom(type))
+        {
+            throw new InvalidDataException($"The model zip names model type '{typeName}' from assembly '{assemblyName}', which could not be loaded as a TorchClassificationModel. Reference that assembly from the application.");
+        }
+        MethodInfo load = typeof(TorchClassificationTransformer).GetMethod(nameof(LoadTyped), BindingFlags.NonPublic | BindingFlags.Static)!;
+        try
+        {
+            return (TorchClassificationModel)load.MakeGenericMethod(type).Invoke(null, new object[] { payload })!;
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Model type '{typeName}' does not implement ILoadableClassificationModel<{type.Name}>.", e);
+        }
+        catch (TargetInvocationException e) when (e.InnerException != null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+    }
+
+    private static TorchClassificationModel LoadTyped<T>(Stream payload) where T : TorchClassificationModel, ILoadableClassificationModel<T>
+        => T.Load(payload);
+
+    /// <summary>Disposes the model's native memory.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            Model.Dispose();
+            _disposed = true;
+        }
+    }
+}
