@@ -1,0 +1,63 @@
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Optimizers;
+
+/// <summary>
+/// Lion: <c>p *= 1 - lr*wd; p -= lr * sign(lerp(m, g, 1 - beta1)); m = lerp(m, g, 1 - beta2)</c>. libtorch has no fused
+/// Lion kernel, so every step runs the chunked in-place path (still a few large operations, not a loop over tensors).
+/// </summary>
+internal sealed class LionOptimizer : Optimizer
+{
+    private static readonly string[] s_names = { "exp_avg" };
+    private readonly double _beta2;
+
+    public LionOptimizer(LionOptions options, IReadOnlyList<ParameterGroup> groups) : base(options, groups, s_names)
+    {
+        _beta2 = options.Beta2;
+    }
+
+    // The update does not depend on per-tensor step counts: one run per stretch of tensors with gradients.
+    private protected override long SegmentKey(Slot slot) => 0;
+
+    private protected override bool CanFuse(FlatBucket bucket) => false;
+
+    private protected override void UpdateFused(FlatBucket bucket, ParameterGroup group, List<Segment> segments) =>
+        UpdatePortable(bucket, group, segments);
+
+    private protected override void UpdatePortable(FlatBucket bucket, ParameterGroup group, List<Segment> segments)
+    {
+        double lr = group.LearningRate!.Value;
+        double weightDecay = group.WeightDecay!.Value;
+        double beta1 = Check.Beta(group.Momentum!.Value, "Beta1");
+        Tensor expAvg = bucket.EnsureState(0);
+        Tensor scratch1 = bucket.Scratch1(ChunkElements);
+        Tensor scratch2 = bucket.Scratch2(ChunkElements);
+        using Scalar decay = (1 - lr * weightDecay).ToScalar();
+        using Scalar negLr = (-lr).ToScalar();
+        using Tensor w1 = torch.tensor(1 - beta1, bucket.DType, bucket.Device);
+        using Tensor w2 = torch.tensor(1 - _beta2, bucket.DType, bucket.Device);
+        foreach (Segment segment in segments)
+        {
+            ForEachChunk(segment, (offset, length) =>
+            {
+                using var scope = torch.NewDisposeScope();
+                Tensor p = bucket.Params.narrow(0, offset, length);
+                Tensor g = bucket.Grads.narrow(0, offset, length);
+                Tensor m = expAvg.narrow(0, offset, length);
+                if (Maximize)
+                {
+                    g = scratch2.narrow(0, 0, length).copy_(g).neg_();
+                }
+                Tensor update = scratch1.narrow(0, 0, length).copy_(m).lerp_(g, w1).sign_();
+                if (weightDecay != 0)
+                {
+                    p.mul_(decay);
+                }
+                p.add_(update, negLr);
+                m.lerp_(g, w2);
+            });
+        }
+    }
+}
