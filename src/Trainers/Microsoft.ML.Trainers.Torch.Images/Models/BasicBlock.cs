@@ -1,0 +1,71 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Trainers.Torch.Images;
+
+/// <summary>
+/// torchvision's <c>BasicBlock</c>: 3x3 convolution (carrying the stride), batch norm, ReLU, 3x3 convolution,
+/// batch norm, plus the shortcut, ReLU. Submodules <c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c> and
+/// optional <c>downsample</c> (1x1 convolution and batch norm) carry torchvision's names.
+/// </summary>
+public sealed class BasicBlock : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Output channels per plane.</summary>
+    public const int Expansion = 1;
+
+    private readonly Conv2d _conv1;
+    private readonly BatchNorm2d _bn1;
+    private readonly Conv2d _conv2;
+    private readonly BatchNorm2d _bn2;
+    private readonly Sequential? _downsample;
+
+    /// <summary>Creates the block.</summary>
+    /// <param name="inPlanes">Input channels.</param>
+    /// <param name="planes">Output channels.</param>
+    /// <param name="stride">Stride of the first convolution (2 halves the resolution).</param>
+    /// <param name="downsample">The shortcut projection when shapes change; null for the identity.</param>
+    public BasicBlock(long inPlanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(BasicBlock))
+    {
+        _conv1 = ResNetLayers.Conv3x3(inPlanes, planes, stride);
+        _bn1 = ResNetLayers.BatchNorm(planes);
+        _conv2 = ResNetLayers.Conv3x3(planes, planes, 1);
+        _bn2 = ResNetLayers.BatchNorm(planes);
+        _downsample = downsample;
+        register_module("conv1", _conv1);
+        register_module("bn1", _bn1);
+        register_module("conv2", _conv2);
+        register_module("bn2", _bn2);
+        if (_downsample is not null)
+        {
+            register_module("downsample", _downsample);
+        }
+    }
+
+    /// <summary>The batch norm closing the residual branch (zeroed by <see cref="ResNetConfig.ZeroInitResidual"/>).</summary>
+    public BatchNorm2d LastNorm => _bn2;
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor x)
+    {
+        using DisposeScope scope = NewDisposeScope();
+        Tensor identity = _downsample is null ? x : _downsample.forward(x);
+        Tensor branch = _bn1.forward(_conv1.forward(x)).relu_();
+        Tensor output = _bn2.forward(_conv2.forward(branch)).add_(identity).relu_();
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _conv1.Dispose();
+            _bn1.Dispose();
+            _conv2.Dispose();
+            _bn2.Dispose();
+            _downsample?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
