@@ -17,8 +17,14 @@ namespace Microsoft.ML.Trainers.Torch;
 /// </summary>
 internal static class MLNetBridge
 {
+    /// <summary>The environment behind an <c>mlContext.*.Trainers</c> catalog, for trainer catalog extensions.</summary>
+    public static IHostEnvironment EnvironmentOf(TrainCatalogBase.CatalogInstantiatorBase catalog) => ((IInternalCatalog)catalog).Environment;
+
     /// <summary>True once <c>MLContext.CancelExecution</c> has been called on the environment.</summary>
     public static bool IsCanceled(IHostEnvironment env) => env is ICancelable cancelable && cancelable.IsCanceled;
+
+    /// <summary>Cancels work running under <paramref name="context"/> (ML.NET keeps <c>MLContext.CancelExecution</c> internal).</summary>
+    public static void Cancel(MLContext context) => context.CancelExecution();
 
     /// <summary>Throws <see cref="OperationCanceledException"/> when the environment was cancelled.</summary>
     public static void ThrowIfCanceled(IHostEnvironment env)

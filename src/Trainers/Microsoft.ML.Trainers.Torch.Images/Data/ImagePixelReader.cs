@@ -1,0 +1,159 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.ML.Data;
+using SkiaSharp;
+
+namespace Microsoft.ML.Trainers.Torch.Images;
+
+/// <summary>
+/// Reads the image of the current row as raw channel-first values at the target size: bytes in
+/// [0, 255] for images (resized when their size differs), floats as given for float vectors. Errors
+/// name the row and the column.
+/// </summary>
+internal sealed class ImagePixelReader
+{
+    private readonly ImageColumnKind _kind;
+    private readonly string _column;
+    private readonly int _channels, _height, _width;
+    private readonly ValueGetter<MLImage>? _imageGetter;
+    private readonly ValueGetter<VBuffer<byte>>? _bytesGetter;
+    private readonly ValueGetter<VBuffer<float>>? _floatGetter;
+    private VBuffer<byte> _bytes;
+    private VBuffer<float> _floats;
+
+    public ImagePixelReader(DataViewRow row, ImageColumnKind kind, string column, int channels, int height, int width)
+    {
+        _kind = kind;
+        _column = column;
+        _channels = channels;
+        _height = height;
+        _width = width;
+        DataViewSchema.Column col = row.Schema[column];
+        switch (kind)
+        {
+            case ImageColumnKind.MLImage: _imageGetter = row.GetGetter<MLImage>(col); break;
+            case ImageColumnKind.EncodedBytes: _bytesGetter = row.GetGetter<VBuffer<byte>>(col); break;
+            default: _floatGetter = row.GetGetter<VBuffer<float>>(col); break;
+        }
+    }
+
+    public int PixelCount => _channels * _height * _width;
+
+    /// <summary>Reads an image into <paramref name="destination"/> (bytes, CHW).</summary>
+    public void ReadBytes(long row, Span<byte> destination)
+    {
+        if (_kind == ImageColumnKind.MLImage)
+        {
+            MLImage? image = null;
+            _imageGetter!(ref image!);
+            if (image == null)
+            {
+                throw new InvalidDataException($"Row {row}: image column '{_column}' holds no image.");
+            }
+            using SKBitmap bitmap = ToBitmap(image);
+            // The upstream transform owns the image and disposes it on its next row.
+            CopyResized(bitmap, row, destination);
+        }
+        else
+        {
+            _bytesGetter!(ref _bytes);
+            if (_bytes.Length == 0)
+            {
+                throw new InvalidDataException($"Row {row}: image column '{_column}' holds no bytes.");
+            }
+            byte[] encoded = _bytes.DenseValues().ToArray();
+            using SKBitmap? bitmap = SKBitmap.Decode(encoded);
+            if (bitmap == null)
+            {
+                throw new InvalidDataException($"Row {row}: image column '{_column}' holds {encoded.Length} bytes that are not a decodable image (PNG, JPEG, BMP, GIF, WEBP).");
+            }
+            CopyResized(bitmap, row, destination);
+        }
+    }
+
+    /// <summary>Reads a float-vector image into <paramref name="destination"/>, rejecting NaN and infinities.</summary>
+    public void ReadFloats(long row, Span<float> destination)
+    {
+        _floatGetter!(ref _floats);
+        if (_floats.Length != destination.Length)
+        {
+            throw new InvalidDataException($"Row {row}: image column '{_column}' has {_floats.Length} values; expected {_channels}x{_height}x{_width} = {destination.Length}.");
+        }
+        _floats.CopyTo(destination);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            if (!float.IsFinite(destination[i]))
+            {
+                throw new InvalidDataException($"Row {row}: image column '{_column}' holds {destination[i]} at index {i}; pixel values must be finite.");
+            }
+        }
+    }
+
+    private static SKBitmap ToBitmap(MLImage image)
+    {
+        // MLImage.Pixels calls an SKBitmap method whose signature changed in SkiaSharp 3.119 (the version
+        // served with ML.NET 5.0.1), so it throws MissingMethodException; GetBGRPixels does not.
+        byte[] bgr = image.GetBGRPixels;
+        var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        Span<byte> rgba = bitmap.GetPixelSpan();
+        for (int i = 0, j = 0; i < bgr.Length; i += 3, j += 4)
+        {
+            rgba[j] = bgr[i + 2];
+            rgba[j + 1] = bgr[i + 1];
+            rgba[j + 2] = bgr[i];
+            rgba[j + 3] = 255;
+        }
+        return bitmap;
+    }
+
+    private void CopyResized(SKBitmap source, long row, Span<byte> destination)
+    {
+        var info = new SKImageInfo(_width, _height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        SKBitmap rgba;
+        if (source.Width == _width && source.Height == _height && source.ColorType == SKColorType.Rgba8888)
+        {
+            rgba = source;
+        }
+        else if (source.Width == _width && source.Height == _height)
+        {
+            rgba = new SKBitmap(info);
+            if (!source.CopyTo(rgba, SKColorType.Rgba8888))
+            {
+                throw new InvalidDataException($"Row {row}: image in column '{_column}' could not be converted to RGBA.");
+            }
+        }
+        else
+        {
+            rgba = source.Resize(info, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None))
+                ?? throw new InvalidDataException($"Row {row}: image in column '{_column}' ({source.Width}x{source.Height}) could not be resized to {_width}x{_height}.");
+        }
+        try
+        {
+            ReadOnlySpan<byte> pixels = rgba.GetPixelSpan();
+            int plane = _height * _width;
+            for (int i = 0; i < plane; i++)
+            {
+                byte r = pixels[4 * i], g = pixels[4 * i + 1], b = pixels[4 * i + 2];
+                if (_channels == 1)
+                {
+                    // ITU-R 601 luma, as torchvision's Grayscale and PIL's "L" conversion use.
+                    destination[i] = (byte)Math.Clamp((int)Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
+                }
+                else
+                {
+                    destination[i] = r;
+                    destination[plane + i] = g;
+                    destination[2 * plane + i] = b;
+                }
+            }
+        }
+        finally
+        {
+            if (!ReferenceEquals(rgba, source))
+            {
+                rgba.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Trainers.Torch.Images;
+
+/// <summary>
+/// A trained ResNet image classifier: the torchvision-compatible network plus how images become input.
+/// Saved with its configuration and its weights (safetensors) inside the ML.NET model zip.
+/// </summary>
+public sealed class ImageClassificationModel : TorchClassificationModel, ILoadableClassificationModel<ImageClassificationModel>
+{
+    private const int FormatVersion = 1;
+    private readonly ResNet _network;
+
+    /// <summary>Creates a freshly initialised network for <paramref name="config"/>.</summary>
+    public ImageClassificationModel(ResNetConfig config, ImageInputSpec input) : base(config.NumClasses)
+    {
+        if (config.InputChannels != input.Channels)
+        {
+            throw new ArgumentException($"The network takes {config.InputChannels} channels but the input has {input.Channels}.", nameof(input));
+        }
+        Config = config;
+        Input = input;
+        _network = new ResNet(config);
+    }
+
+    /// <summary>The network's topology.</summary>
+    public ResNetConfig Config { get; }
+
+    /// <summary>How rows become network input.</summary>
+    public ImageInputSpec Input { get; }
+
+    /// <inheritdoc />
+    public override nn.Module Network => _network;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> InputColumnNames => new[] { Input.ColumnName };
+
+    /// <inheritdoc />
+    public override void CheckInputSchema(DataViewSchema schema)
+        => ImageColumnTypes.Check(schema, Input.ColumnName, Input.Kind, Input.PixelCount);
+
+    /// <inheritdoc />
+    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new ImageFeaturizer(row, Input);
+
+    /// <inheritdoc />
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs) => _network.forward(inputs[0]);
+
+    /// <inheritdoc />
+    public override void Save(Stream stream)
+    {
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(FormatVersion);
+            ResNetConfigFormat.Write(writer, Config);
+            Input.Write(writer);
+        }
+        ModuleCheckpoint.Save(_network, stream);
+    }
+
+    /// <inheritdoc />
+    public static ImageClassificationModel Load(Stream stream)
+    {
+        ResNetConfig config;
+        ImageInputSpec input;
+        using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            int version = reader.ReadInt32();
+            if (version != FormatVersion)
+            {
+                throw new InvalidDataException($"Saved image classifier has format version {version}; this library reads {FormatVersion}.");
+            }
+            config = ResNetConfigFormat.Read(reader);
+            input = ImageInputSpec.Read(reader);
+        }
+        var model = new ImageClassificationModel(config, input);
+        ModuleCheckpoint.Load(model._network, stream, "image classifier weights");
+        return model;
+    }
+
+    /// <summary>Reads image rows into normalized batches exactly as training prepared them.</summary>
+    private sealed class ImageFeaturizer : IBatchFeaturizer
+    {
+        private readonly ImagePixelReader _reader;
+        private readonly ImageInputSpec _spec;
+        private readonly List<float> _values = new();
+        private readonly byte[] _bytes;
+        private readonly float[] _floats;
+
+        public ImageFeaturizer(DataViewRow row, ImageInputSpec spec)
+        {
+            _spec = spec;
+            _reader = new ImagePixelReader(row, spec.Kind, spec.ColumnName, spec.Channels, spec.Height, spec.Width);
+            _bytes = new byte[spec.PixelCount];
+            _floats = new float[spec.PixelCount];
+        }
+
+        public int Count { get; private set; }
+
+        public void Add(long rowIndex)
+        {
+            if (_spec.Kind == ImageColumnKind.FloatVector)
+            {
+                _reader.ReadFloats(rowIndex, _floats);
+                _values.AddRange(_floats);
+            }
+            else
+            {
+                _reader.ReadBytes(rowIndex, _bytes);
+                foreach (byte b in _bytes)
+                {
+                    _values.Add(b / 255f);
+                }
+            }
+            Count++;
+        }
+
+        public IReadOnlyList<Tensor> TakeBatch()
+        {
+            Tensor images = tensor(_values.ToArray(), new long[] { Count, _spec.Channels, _spec.Height, _spec.Width });
+            _values.Clear();
+            Count = 0;
+            return new[] { ImageNormalization.Apply(images, _spec) };
+        }
+    }
+}

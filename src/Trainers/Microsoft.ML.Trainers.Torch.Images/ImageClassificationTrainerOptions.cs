@@ -1,0 +1,139 @@
+using System;
+using Microsoft.ML.Optimizers;
+
+namespace Microsoft.ML.Trainers.Torch.Images;
+
+/// <summary>
+/// Options of <see cref="ImageClassificationTrainer"/>: the image column and how images become input, the
+/// ResNet architecture and optional torchvision weights, augmentation, and (inherited) the training loop,
+/// optimizer, schedule, validation and device.
+/// </summary>
+public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
+{
+    /// <summary>Options with the CNN defaults: SGD with Nesterov momentum 0.9, weight decay 5e-4, one-cycle schedule, batch 128.</summary>
+    public ImageClassificationTrainerOptions()
+    {
+        Optimizer = new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 };
+        Schedule = new OneCycleSchedule { MaxLearningRate = 0.1 };
+        BatchSize = 128;
+        Epochs = 10;
+    }
+
+    /// <summary>The image column: MLImage, encoded image bytes, or a float vector (see <see cref="ImageColumnKind"/>).</summary>
+    public string ImageColumnName { get; set; } = "Image";
+
+    /// <summary>How the column holds images; null detects it from the column type.</summary>
+    public ImageColumnKind? ImageColumnKind { get; set; }
+
+    /// <summary>
+    /// Channels the network sees: 1 (grayscale) or 3 (RGB). Images are converted; float vectors must
+    /// have this many channels. Null: 3 for images, and required for float vectors.
+    /// </summary>
+    public int? ImageChannels { get; set; }
+
+    /// <summary>Input height; images of other sizes are resized. Null: the first training image's height (required for float vectors).</summary>
+    public int? ImageHeight { get; set; }
+
+    /// <summary>Input width; images of other sizes are resized. Null: the first training image's width (required for float vectors).</summary>
+    public int? ImageWidth { get; set; }
+
+    /// <summary>The network.</summary>
+    public ResNetArchitecture Architecture { get; set; } = ResNetArchitecture.ResNet18;
+
+    /// <summary>Channels of the first stage (doubling per stage); null keeps the architecture's. Narrower is faster.</summary>
+    public int? BaseWidth { get; set; }
+
+    /// <summary>Start every residual block as the identity (torchvision's <c>zero_init_residual</c>).</summary>
+    public bool ZeroInitResidual { get; set; }
+
+    /// <summary>
+    /// A torchvision ResNet <c>state_dict</c> saved as safetensors (float32 or float16) to fine-tune from.
+    /// When its class count differs, the classification head is re-initialised.
+    /// </summary>
+    public string? PretrainedWeightsPath { get; set; }
+
+    /// <summary>Apply training-only augmentation (random crop with padding, horizontal flip).</summary>
+    public bool Augment { get; set; } = true;
+
+    /// <summary>Zero padding, in pixels, around the random crop; 0 disables cropping.</summary>
+    public int CropPadding { get; set; } = 4;
+
+    /// <summary>Flip training images horizontally with probability ½.</summary>
+    public bool HorizontalFlip { get; set; } = true;
+
+    /// <summary>Normalize each channel to zero mean and unit variance.</summary>
+    public bool Normalize { get; set; } = true;
+
+    /// <summary>
+    /// Per-channel means (after scaling bytes to [0, 1]); null computes them from the training images, or
+    /// uses ImageNet's with pretrained weights.
+    /// </summary>
+    public float[]? NormalizationMean { get; set; }
+
+    /// <summary>Per-channel standard deviations; null as for <see cref="NormalizationMean"/>.</summary>
+    public float[]? NormalizationStd { get; set; }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        RequireName(ImageColumnName, nameof(ImageColumnName));
+        if (ImageChannels is int c && c != 1 && c != 3)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ImageChannels), $"ImageChannels must be 1 or 3 (was {c}).");
+        }
+        if (ImageHeight is int h && h < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ImageHeight), $"ImageHeight must be at least 1 (was {h}).");
+        }
+        if (ImageWidth is int w && w < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ImageWidth), $"ImageWidth must be at least 1 (was {w}).");
+        }
+        if (!Enum.IsDefined(Architecture))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture {Architecture} is not a known ResNet.");
+        }
+        if (BaseWidth is int bw && bw < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BaseWidth), $"BaseWidth must be at least 1 (was {bw}).");
+        }
+        if (CropPadding < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CropPadding), $"CropPadding must be at least 0 (was {CropPadding}).");
+        }
+        if (PretrainedWeightsPath != null && !System.IO.File.Exists(PretrainedWeightsPath))
+        {
+            throw new System.IO.FileNotFoundException($"PretrainedWeightsPath '{PretrainedWeightsPath}' does not exist.", PretrainedWeightsPath);
+        }
+        CheckPerChannel(NormalizationMean, nameof(NormalizationMean), positive: false);
+        CheckPerChannel(NormalizationStd, nameof(NormalizationStd), positive: true);
+        if ((NormalizationMean == null) != (NormalizationStd == null))
+        {
+            throw new ArgumentException("Set both NormalizationMean and NormalizationStd, or neither.", nameof(NormalizationMean));
+        }
+    }
+
+    private void CheckPerChannel(float[]? values, string option, bool positive)
+    {
+        if (values == null)
+        {
+            return;
+        }
+        if (values.Length != 1 && values.Length != 3)
+        {
+            throw new ArgumentException($"{option} needs one value per channel (1 or 3), not {values.Length}.", option);
+        }
+        if (ImageChannels is int c && values.Length != c)
+        {
+            throw new ArgumentException($"{option} has {values.Length} values but ImageChannels is {c}.", option);
+        }
+        foreach (float v in values)
+        {
+            if (!float.IsFinite(v) || (positive && v <= 0))
+            {
+                throw new ArgumentOutOfRangeException(option, $"{option} values must be finite{(positive ? " and positive" : "")} (got {v}).");
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.IO;
+using System.Linq;
+
+namespace Microsoft.ML.Trainers.Torch.Images;
+
+/// <summary>Writes and reads a <see cref="ResNetConfig"/> in saved models.</summary>
+internal static class ResNetConfigFormat
+{
+    public static void Write(BinaryWriter writer, ResNetConfig config)
+    {
+        writer.Write((int)config.Block);
+        writer.Write(config.Layers.Count);
+        foreach (int n in config.Layers)
+        {
+            writer.Write(n);
+        }
+        writer.Write((int)config.Stem);
+        writer.Write(config.BaseWidth);
+        writer.Write(config.NumClasses);
+        writer.Write(config.InputChannels);
+        writer.Write(config.ZeroInitResidual);
+    }
+
+    public static ResNetConfig Read(BinaryReader reader)
+    {
+        var block = (ResNetBlockKind)reader.ReadInt32();
+        int stages = reader.ReadInt32();
+        if (stages < 1 || stages > 8)
+        {
+            throw new InvalidDataException($"Saved ResNet has {stages} stages.");
+        }
+        int[] layers = Enumerable.Range(0, stages).Select(_ => reader.ReadInt32()).ToArray();
+        var config = new ResNetConfig
+        {
+            Block = block,
+            Layers = layers,
+            Stem = (ResNetStem)reader.ReadInt32(),
+            BaseWidth = reader.ReadInt32(),
+            NumClasses = reader.ReadInt32(),
+            InputChannels = reader.ReadInt32(),
+            ZeroInitResidual = reader.ReadBoolean(),
+        };
+        config.Validate();
+        return config;
+    }
+}

@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Trainers.Torch;
+
+/// <summary>
+/// The ML.NET estimator shape shared by the TorchSharp classifiers: checks options and columns before
+/// any training, reads the data into memory, builds the model, runs the <see cref="TrainingLoop"/>, and
+/// returns a <see cref="TorchClassificationTransformer"/>.
+/// </summary>
+/// <typeparam name="TOptions">The trainer's options.</typeparam>
+public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchClassificationTransformer>
+    where TOptions : TorchTrainerOptions
+{
+    private readonly IHost _host;
+
+    /// <summary>Validates <paramref name="options"/> so bad settings fail at construction.</summary>
+    protected TorchClassificationTrainer(IHostEnvironment env, TOptions options, string name)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _host = env.Register(name);
+        Options = options;
+    }
+
+    /// <summary>The options the trainer was created with.</summary>
+    public TOptions Options { get; }
+
+    /// <summary>The per-epoch metrics of the last <see cref="Fit"/>.</summary>
+    public IReadOnlyList<EpochMetrics> TrainingHistory { get; private set; } = Array.Empty<EpochMetrics>();
+
+    /// <summary>Checks the trainer's input columns in a schema shape, throwing an exception naming the column.</summary>
+    protected abstract void CheckInputShape(SchemaShape inputSchema);
+
+    /// <summary>
+    /// Called at the start of <see cref="Fit"/>, after the columns were checked and before any data is read,
+    /// to settle what depends on the training data (for example the input size).
+    /// </summary>
+    protected virtual void BeginFit(IDataView trainingData, IChannel channel)
+    {
+    }
+
+    /// <summary>Reads <paramref name="data"/>'s inputs and labels (0-based classes) into memory; throws naming the row and column on bad values.</summary>
+    protected abstract ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel);
+
+    /// <summary>Creates the untrained (or pretrained) model for <paramref name="labels"/>, after the seed is set.</summary>
+    protected abstract TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel);
+
+    /// <inheritdoc />
+    public TorchClassificationTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using IChannel channel = _host.Start("Training");
+        Device device = TorchDevices.Resolve(Options.Device);
+        LabelKeyInfo labels = LabelKeyInfo.FromSchema(input.Schema, Options.LabelColumnName);
+        CheckInputShape(SchemaShape.Create(input.Schema));
+        if (Options.ValidationSet != null)
+        {
+            LabelKeyInfo validationLabels = LabelKeyInfo.FromSchema(Options.ValidationSet.Schema, Options.LabelColumnName);
+            if (validationLabels.ClassCount != labels.ClassCount)
+            {
+                throw new ArgumentException(
+                    $"Label column '{Options.LabelColumnName}' has {validationLabels.ClassCount} classes in ValidationSet but {labels.ClassCount} in the training data; " +
+                    "map both with the same key mapping.", nameof(TorchTrainerOptions.ValidationSet));
+            }
+            CheckInputShape(SchemaShape.Create(Options.ValidationSet.Schema));
+        }
+
+        BeginFit(input, channel);
+        int previousThreads = get_num_threads();
+        if (Options.Threads is int threads)
+        {
+            set_num_threads(threads);
+        }
+        try
+        {
+            ITrainingSet all = ReadTrainingSet(input, labels, channel);
+            CheckTrainable(all, labels);
+            (ITrainingSet train, ITrainingSet? validation) = SplitValidation(all, labels, channel);
+            random.manual_seed(Options.Seed);
+            TorchClassificationModel model = CreateModel(labels, train, channel);
+            try
+            {
+                var loop = new TrainingLoop(_host, channel, Options);
+                TrainingHistory = loop.Run(model, train, validation, device);
+                return new TorchClassificationTransformer(model, labels, Options.LabelColumnName, Options.ScoreColumnName,
+                    Options.PredictedLabelColumnName, Options.ScoringBatchSize);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            if (Options.Threads.HasValue)
+            {
+                set_num_threads(previousThreads);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        if (inputSchema.Find(Options.LabelColumnName) is not SchemaShape.Column label)
+        {
+            throw new ArgumentException($"Label column '{Options.LabelColumnName}' was not found.", nameof(inputSchema));
+        }
+        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
+        {
+            throw new ArgumentException($"Label column '{Options.LabelColumnName}' must be a scalar key type; map it with MapValueToKey first.", nameof(inputSchema));
+        }
+        CheckInputShape(inputSchema);
+        bool hasKeyValues = label.Annotations.Find("KeyValues") != null;
+        // The key count is unknown in a schema shape; one placeholder class name stands for "has key values".
+        var outputs = new ClassificationOutputColumns(new LabelKeyInfo(2, hasKeyValues ? new[] { "", "" } : null), Options.ScoreColumnName, Options.PredictedLabelColumnName);
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        foreach (SchemaShape.Column column in outputs.ShapeColumns())
+        {
+            columns[column.Name] = column;
+        }
+        return new SchemaShape(columns.Values);
+    }
+
+    /// <summary>Reads a key label as a 0-based class, naming the row and column when it is missing.</summary>
+    protected int ReadClass(ValueGetter<uint> getter, long row)
+    {
+        uint key = 0;
+        getter(ref key);
+        if (key == 0)
+        {
+            throw new InvalidOperationException($"Row {row}: label column '{Options.LabelColumnName}' is missing (key 0). Every training row needs a label.");
+        }
+        return (int)key - 1;
+    }
+
+    private void CheckTrainable(ITrainingSet set, LabelKeyInfo labels)
+    {
+        if (set.Count == 0)
+        {
+            throw new InvalidOperationException("The training data has no rows.");
+        }
+        var classes = new HashSet<int>();
+        for (int i = 0; i < set.Count && classes.Count < 2; i++)
+        {
+            classes.Add(set.GetLabel(i));
+        }
+        if (classes.Count < 2)
+        {
+            string name = labels.KeyValues?[classes.First()] ?? $"key {classes.First() + 1}";
+            throw new InvalidOperationException(
+                $"Label column '{Options.LabelColumnName}' has a single class ('{name}') in all {set.Count} training rows; a classifier needs at least two.");
+        }
+    }
+
+    private (ITrainingSet Train, ITrainingSet? Validation) SplitValidation(ITrainingSet all, LabelKeyInfo labels, IChannel channel)
+    {
+        if (Options.ValidationSet != null)
+        {
+            ITrainingSet validation = ReadTrainingSet(Options.ValidationSet, labels, channel);
+            if (validation.Count == 0)
+            {
+                throw new InvalidOperationException("ValidationSet has no rows.");
+            }
+            return (all, validation);
+        }
+        if (Options.ValidationFraction <= 0)
+        {
+            return (all, null);
+        }
+        // Stratified: each class gives the same fraction, so small classes stay represented.
+        var random = new Random(Options.Seed);
+        var trainIndices = new List<int>();
+        var validationIndices = new List<int>();
+        foreach (var group in Enumerable.Range(0, all.Count).GroupBy(all.GetLabel))
+        {
+            int[] members = group.ToArray();
+            random.Shuffle(members);
+            int held = (int)Math.Round(members.Length * Options.ValidationFraction);
+            validationIndices.AddRange(members.Take(held));
+            trainIndices.AddRange(members.Skip(held));
+        }
+        if (validationIndices.Count == 0 || trainIndices.Count == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TorchTrainerOptions.ValidationFraction),
+                $"ValidationFraction {Options.ValidationFraction} of {all.Count} rows leaves an empty training or validation split.");
+        }
+        trainIndices.Sort();
+        validationIndices.Sort();
+        channel.Info(MessageSensitivity.None, $"Holding out {validationIndices.Count} of {all.Count} rows for validation.");
+        return (all.Subset(trainIndices.ToArray()), all.Subset(validationIndices.ToArray()));
+    }
+}

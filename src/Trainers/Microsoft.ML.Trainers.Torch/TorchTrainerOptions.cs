@@ -1,0 +1,136 @@
+using System;
+using Microsoft.ML.Optimizers;
+
+namespace Microsoft.ML.Trainers.Torch;
+
+/// <summary>
+/// Options every TorchSharp classification trainer shares: columns, the training loop, the optimizer and
+/// its schedule, validation and early stopping, and where the work runs.
+/// </summary>
+public abstract class TorchTrainerOptions
+{
+    /// <summary>The label column; must be a key type (use <c>MapValueToKey</c>).</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>The Score column added by the trained transformer.</summary>
+    public string ScoreColumnName { get; set; } = "Score";
+
+    /// <summary>The PredictedLabel column added by the trained transformer.</summary>
+    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+    /// <summary>Passes over the training data.</summary>
+    public int Epochs { get; set; } = 10;
+
+    /// <summary>Examples per optimizer step.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Rows per forward pass when the trained transformer scores data.</summary>
+    public int ScoringBatchSize { get; set; } = 128;
+
+    /// <summary>The optimizer and its hyperparameters (SGD with momentum, AdamW, Adam, Lion).</summary>
+    public OptimizerOptions Optimizer { get; set; } = new AdamWOptions();
+
+    /// <summary>The learning-rate schedule, stepped once per optimizer step; null keeps the rate constant.</summary>
+    public ScheduleOptions? Schedule { get; set; }
+
+    /// <summary>Clip the global gradient norm to this value before each step; null turns clipping off.</summary>
+    public double? GradientClipNorm { get; set; }
+
+    /// <summary>Exempt biases and normalization weights from weight decay (as Hugging Face's Trainer and timm do).</summary>
+    public bool NoWeightDecayForBiasAndNorm { get; set; } = true;
+
+    /// <summary>Label smoothing of the cross-entropy loss, in [0, 1).</summary>
+    public double LabelSmoothing { get; set; }
+
+    /// <summary>Data to validate on after each epoch; takes precedence over <see cref="ValidationFraction"/>.</summary>
+    public IDataView? ValidationSet { get; set; }
+
+    /// <summary>Fraction of the training data held out (stratified, seeded) for validation when no <see cref="ValidationSet"/> is given.</summary>
+    public double ValidationFraction { get; set; }
+
+    /// <summary>Stop after this many epochs without a better validation accuracy; null trains every epoch.</summary>
+    public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>With validation data, end training with the weights of the best epoch rather than the last.</summary>
+    public bool RestoreBestEpoch { get; set; } = true;
+
+    /// <summary>Seed for weight initialisation, shuffling, augmentation and the validation split.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Shuffle the training examples every epoch.</summary>
+    public bool Shuffle { get; set; } = true;
+
+    /// <summary>"cpu", "cuda", "cuda:N" or "auto" (CUDA needs the CUDA TorchSharp backend).</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Threads libtorch may use during training and scoring; null keeps its default.</summary>
+    public int? Threads { get; set; }
+
+    /// <summary>Log loss, learning rate and throughput every this many steps; 0 logs once per epoch only.</summary>
+    public int LogEveryNSteps { get; set; }
+
+    /// <summary>Called after every epoch with its metrics.</summary>
+    public Action<EpochMetrics>? EpochCallback { get; set; }
+
+    /// <summary>
+    /// Checks every option, throwing an exception that names the option. Trainers call it at
+    /// construction so bad settings fail before any data is read.
+    /// </summary>
+    public virtual void Validate()
+    {
+        RequireName(LabelColumnName, nameof(LabelColumnName));
+        RequireName(ScoreColumnName, nameof(ScoreColumnName));
+        RequireName(PredictedLabelColumnName, nameof(PredictedLabelColumnName));
+        RequireAtLeast(Epochs, 1, nameof(Epochs));
+        RequireAtLeast(BatchSize, 1, nameof(BatchSize));
+        RequireAtLeast(ScoringBatchSize, 1, nameof(ScoringBatchSize));
+        if (Optimizer == null)
+        {
+            throw new ArgumentNullException(nameof(Optimizer), "Optimizer must be set (for example new AdamWOptions()).");
+        }
+        if (GradientClipNorm is double clip && (!double.IsFinite(clip) || clip <= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), $"GradientClipNorm must be a positive number or null (was {clip}).");
+        }
+        if (!double.IsFinite(LabelSmoothing) || LabelSmoothing < 0 || LabelSmoothing >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), $"LabelSmoothing must be in [0, 1) (was {LabelSmoothing}).");
+        }
+        if (!double.IsFinite(ValidationFraction) || ValidationFraction < 0 || ValidationFraction >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), $"ValidationFraction must be in [0, 1) (was {ValidationFraction}).");
+        }
+        if (EarlyStoppingPatience is int patience && patience < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), $"EarlyStoppingPatience must be at least 1 or null (was {patience}).");
+        }
+        if (Threads is int threads && threads < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Threads), $"Threads must be at least 1 or null (was {threads}).");
+        }
+        RequireAtLeast(LogEveryNSteps, 0, nameof(LogEveryNSteps));
+        string device = (Device ?? "").Trim().ToLowerInvariant();
+        if (device != "cpu" && device != "auto" && device != "cuda" && !device.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Device must be 'cpu', 'cuda', 'cuda:N' or 'auto' (was '{Device}').", nameof(Device));
+        }
+    }
+
+    /// <summary>Throws when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
+    protected static void RequireAtLeast(int value, int minimum, string option)
+    {
+        if (value < minimum)
+        {
+            throw new ArgumentOutOfRangeException(option, $"{option} must be at least {minimum} (was {value}).");
+        }
+    }
+
+    /// <summary>Throws when a column name is null or blank.</summary>
+    protected static void RequireName(string? value, string option)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new ArgumentException($"{option} must name a column.", option);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+namespace Microsoft.ML.Trainers.Torch;
+
+/// <summary>What one training epoch achieved, reported through the log, the progress channel and the callback.</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="TrainLoss">Mean cross-entropy over the epoch's training batches.</param>
+/// <param name="TrainAccuracy">Fraction of training examples predicted correctly during the epoch (in train mode).</param>
+/// <param name="ValidationLoss">Mean cross-entropy on the validation set, when there is one.</param>
+/// <param name="ValidationAccuracy">Accuracy (ML.NET's micro-accuracy) on the validation set, when there is one.</param>
+/// <param name="LearningRate">The learning rate of the epoch's last step.</param>
+/// <param name="Seconds">Wall-clock seconds of the epoch, validation included.</param>
+/// <param name="ExamplesPerSecond">Training examples per second.</param>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss, double? ValidationAccuracy,
+    double LearningRate, double Seconds, double ExamplesPerSecond)
+{
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        string validation = ValidationAccuracy is double acc ? $" val_loss={ValidationLoss:F4} val_accuracy={acc:F4}" : "";
+        return $"epoch {Epoch}: loss={TrainLoss:F4} accuracy={TrainAccuracy:F4}{validation} lr={LearningRate:G4} seconds={Seconds:F1} examples/s={ExamplesPerSecond:F0}";
+    }
+}

@@ -1,0 +1,223 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using Microsoft.ML.Optimizers;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Trainers.Torch;
+
+/// <summary>
+/// The inner TorchSharp loop shared by the trainers: shuffled mini-batches, cross-entropy, the
+/// optimizer chosen in the options with its schedule and clipping, per-epoch validation, early stopping
+/// with restore of the best epoch, progress reporting and cancellation.
+/// </summary>
+internal sealed class TrainingLoop
+{
+    private readonly IHostEnvironment _env;
+    private readonly IChannel _channel;
+    private readonly TorchTrainerOptions _options;
+
+    public TrainingLoop(IHostEnvironment env, IChannel channel, TorchTrainerOptions options)
+    {
+        _env = env;
+        _channel = channel;
+        _options = options;
+    }
+
+    public IReadOnlyList<EpochMetrics> Run(TorchClassificationModel model, ITrainingSet train, ITrainingSet? validation, Device device)
+    {
+        model.MoveTo(device);
+        var named = model.Network.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        if (named.Count == 0)
+        {
+            throw new InvalidOperationException("The model has no trainable parameters (is everything frozen?).");
+        }
+        IReadOnlyList<ParameterGroup> groups = _options.NoWeightDecayForBiasAndNorm
+            ? ParameterGroup.SplitNoDecay(named)
+            : new[] { new ParameterGroup(named.Select(p => p.parameter)) };
+
+        int batchSize = Math.Min(_options.BatchSize, train.Count);
+        // A last batch of one example would break BatchNorm in train mode; it joins the next epoch instead.
+        int stepsPerEpoch = train.Count / batchSize + (train.Count % batchSize > 1 ? 1 : 0);
+        long totalSteps = (long)stepsPerEpoch * _options.Epochs;
+
+        using Optimizer optimizer = _options.Optimizer.Create(groups);
+        Microsoft.ML.Optimizers.LearningRateScheduler? scheduler = _options.Schedule?.Create(optimizer, totalSteps);
+        var random = new Random(_options.Seed);
+        var history = new List<EpochMetrics>();
+        IProgressChannel? progress = (_env as IProgressChannelProvider)?.StartProgressChannel("Training");
+        progress?.SetHeader(new ProgressHeader(new[] { "loss", "accuracy", "val_loss", "val_accuracy", "lr" }, new[] { "epochs" }), null);
+
+        Dictionary<string, Tensor>? best = null;
+        double bestAccuracy = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
+        int bestEpoch = 0, epochsWithoutImprovement = 0;
+        try
+        {
+            int[] order = Enumerable.Range(0, train.Count).ToArray();
+            for (int epoch = 1; epoch <= _options.Epochs; epoch++)
+            {
+                var clock = Stopwatch.StartNew();
+                if (_options.Shuffle)
+                {
+                    random.Shuffle(order);
+                }
+                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, scheduler, random, epoch);
+                double trainSeconds = clock.Elapsed.TotalSeconds;
+                (double Loss, double Accuracy)? val = validation != null ? Evaluate(model, validation) : null;
+                var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
+                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9));
+                history.Add(metrics);
+                _channel.Info(MessageSensitivity.None, metrics.ToString());
+                progress?.Checkpoint(metrics.TrainLoss, metrics.TrainAccuracy, metrics.ValidationLoss, metrics.ValidationAccuracy, metrics.LearningRate, epoch);
+                _options.EpochCallback?.Invoke(metrics);
+
+                if (val is (double valLoss, double valAccuracy))
+                {
+                    if (valAccuracy > bestAccuracy || (valAccuracy == bestAccuracy && valLoss < bestLoss))
+                    {
+                        bestAccuracy = valAccuracy;
+                        bestLoss = valLoss;
+                        bestEpoch = epoch;
+                        epochsWithoutImprovement = 0;
+                        if (_options.RestoreBestEpoch && epoch < _options.Epochs)
+                        {
+                            DisposeAll(best);
+                            best = Snapshot(model.Network);
+                        }
+                        else
+                        {
+                            DisposeAll(best);
+                            best = null;
+                        }
+                    }
+                    else if (_options.EarlyStoppingPatience is int patience && ++epochsWithoutImprovement >= patience)
+                    {
+                        _channel.Info(MessageSensitivity.None, $"Early stopping after epoch {epoch}: no better validation accuracy for {patience} epoch(s).");
+                        break;
+                    }
+                }
+            }
+            if (best != null && bestEpoch != history.Count)
+            {
+                _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation accuracy {bestAccuracy:F4}).");
+                Restore(model.Network, best);
+            }
+        }
+        finally
+        {
+            DisposeAll(best);
+            progress?.Dispose();
+        }
+        return history;
+    }
+
+    private (double Loss, double Accuracy, int Seen) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
+        int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, Random random, int epoch)
+    {
+        model.Network.train();
+        double lossSum = 0;
+        long correct = 0;
+        int seen = 0;
+        var clock = Stopwatch.StartNew();
+        for (int step = 0; step < steps; step++)
+        {
+            MLNetBridge.ThrowIfCanceled(_env);
+            int start = step * batchSize;
+            ReadOnlySpan<int> indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
+            using var scope = NewDisposeScope();
+            Tensor labels = Labels(train, indices, model.Device);
+            Tensor logits = model.Forward(ToDevice(train.Collate(indices, augment: true, random), model.Device)).to(ScalarType.Float32);
+            Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
+            optimizer.ZeroGrad();
+            loss.backward();
+            if (_options.GradientClipNorm is double clip)
+            {
+                optimizer.ClipGradNorm(clip);
+            }
+            optimizer.Step();
+            scheduler?.Step();
+
+            lossSum += loss.item<float>() * (double)indices.Length;
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
+            seen += indices.Length;
+            if (_options.LogEveryNSteps > 0 && (step + 1) % _options.LogEveryNSteps == 0)
+            {
+                _channel.Info(MessageSensitivity.None,
+                    $"epoch {epoch} step {step + 1}/{steps}: loss={lossSum / seen:F4} lr={optimizer.LearningRate:G4} examples/s={seen / clock.Elapsed.TotalSeconds:F0}");
+            }
+        }
+        return (lossSum / Math.Max(seen, 1), correct / (double)Math.Max(seen, 1), seen);
+    }
+
+    /// <summary>Mean cross-entropy and accuracy in eval mode.</summary>
+    public (double Loss, double Accuracy) Evaluate(TorchClassificationModel model, ITrainingSet data)
+    {
+        model.Network.eval();
+        using var noGrad = no_grad();
+        double lossSum = 0;
+        long correct = 0;
+        int batchSize = Math.Max(_options.ScoringBatchSize, 1);
+        int[] all = Enumerable.Range(0, data.Count).ToArray();
+        var unused = new Random(0);
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            MLNetBridge.ThrowIfCanceled(_env);
+            ReadOnlySpan<int> indices = all.AsSpan(start, Math.Min(batchSize, data.Count - start));
+            using var scope = NewDisposeScope();
+            Tensor labels = Labels(data, indices, model.Device);
+            Tensor logits = model.Forward(ToDevice(data.Collate(indices, augment: false, unused), model.Device)).to(ScalarType.Float32);
+            lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64).item<double>();
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
+        }
+        return (lossSum / data.Count, correct / (double)data.Count);
+    }
+
+    private static Tensor Labels(ITrainingSet set, ReadOnlySpan<int> indices, Device device)
+    {
+        long[] labels = new long[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            labels[i] = set.GetLabel(indices[i]);
+        }
+        return tensor(labels, device: device);
+    }
+
+    private static IReadOnlyList<Tensor> ToDevice(IReadOnlyList<Tensor> inputs, Device device)
+        => inputs.Select(t => t.device == device ? t : t.to(device)).ToArray();
+
+    private static Dictionary<string, Tensor> Snapshot(nn.Module network)
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, value) in network.state_dict())
+        {
+            copy[name] = value.detach().clone().DetachFromDisposeScope();
+        }
+        return copy;
+    }
+
+    private static void Restore(nn.Module network, Dictionary<string, Tensor> saved)
+    {
+        using var noGrad = no_grad();
+        // copy_ keeps the parameters' storage, which the optimizer may alias.
+        foreach (var (name, value) in network.state_dict())
+        {
+            value.copy_(saved[name]);
+        }
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        if (tensors == null)
+        {
+            return;
+        }
+        foreach (Tensor t in tensors.Values)
+        {
+            t.Dispose();
+        }
+        tensors.Clear();
+    }
+}
