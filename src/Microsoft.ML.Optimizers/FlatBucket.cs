@@ -59,6 +59,7 @@ internal sealed class FlatBucket : IDisposable
     private readonly IntPtr _gradsBase;
     private Tensor? _scratch1;
     private Tensor? _scratch2;
+    private Tensor? _scratchWide;
 
     public FlatBucket(int groupIndex, ScalarType dtype, Device device, IReadOnlyList<(Parameter parameter, int index)> parameters, int stateCount)
     {
@@ -130,6 +131,10 @@ internal sealed class FlatBucket : IDisposable
 
     /// <summary>A second workspace buffer, like <see cref="Scratch1"/>.</summary>
     public Tensor Scratch2(long length) => _scratch2 ??= torch.empty(Math.Min(length, Numel), DType, Device).DetachFromDisposeScope();
+
+    /// <summary>A float64 workspace like <see cref="Scratch1"/>, for computing in double precision.</summary>
+    public Tensor ScratchWide(long length) =>
+        _scratchWide ??= torch.empty(Math.Min(length, Numel), ScalarType.Float64, Device).DetachFromDisposeScope();
 
     /// <summary>Views of a flat buffer for a segment (the buffer itself when the segment covers it all).</summary>
     public Tensor Slice(Tensor flat, in Segment segment) =>
@@ -274,5 +279,6 @@ internal sealed class FlatBucket : IDisposable
         }
         _scratch1?.Dispose();
         _scratch2?.Dispose();
+        _scratchWide?.Dispose();
     }
 }

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Optimizers;
 
 /// <summary>
-/// Lion: <c>p *= 1 - lr*wd; p -= lr * sign(lerp(m, g, 1 - beta1)); m = lerp(m, g, 1 - beta2)</c>. libtorch has no fused
+/// Lion: <c>p *= 1 - lr*wd; p -= lr * sign(beta1*m + (1-beta1)*g); m = beta2*m + (1-beta2)*g</c>. libtorch has no fused
 /// Lion kernel, so every step runs the chunked in-place path (still a few large operations, not a loop over tensors).
 /// </summary>
 internal sealed class LionOptimizer : Optimizer
@@ -36,12 +36,16 @@ internal sealed class LionOptimizer : Optimizer
         Tensor scratch2 = bucket.Scratch2(ChunkElements);
         using Scalar decay = (1 - lr * weightDecay).ToScalar();
         using Scalar negLr = (-lr).ToScalar();
-        using Tensor w1 = torch.tensor(1 - beta1, bucket.DType, bucket.Device);
-        using Tensor w2 = torch.tensor(1 - _beta2, bucket.DType, bucket.Device);
+        using Scalar b1 = beta1.ToScalar();
+        using Scalar oneMinusB1 = (1 - beta1).ToScalar();
+        using Scalar b2 = _beta2.ToScalar();
+        using Scalar oneMinusB2 = (1 - _beta2).ToScalar();
         foreach (Segment segment in segments)
         {
             ForEachChunk(segment, (offset, length) =>
             {
+                // The reference implementation's operations (lucidrains/lion-pytorch):
+                // p *= 1 - lr*wd; update = sign(m*beta1 + g*(1-beta1)); p += -lr*update; m = m*beta2 + g*(1-beta2).
                 using var scope = torch.NewDisposeScope();
                 Tensor p = bucket.Params.narrow(0, offset, length);
                 Tensor g = bucket.Grads.narrow(0, offset, length);
@@ -50,13 +54,13 @@ internal sealed class LionOptimizer : Optimizer
                 {
                     g = scratch2.narrow(0, 0, length).copy_(g).neg_();
                 }
-                Tensor update = scratch1.narrow(0, 0, length).copy_(m).lerp_(g, w1).sign_();
                 if (weightDecay != 0)
                 {
                     p.mul_(decay);
                 }
+                Tensor update = scratch1.narrow(0, 0, length).copy_(m).mul_(b1).add_(g, oneMinusB1).sign_();
                 p.add_(update, negLr);
-                m.lerp_(g, w2);
+                m.mul_(b2).add_(g, oneMinusB2);
             });
         }
     }

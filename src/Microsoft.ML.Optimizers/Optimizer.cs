@@ -37,6 +37,14 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     internal const long ChunkElements = 1 << 18;
 
+    /// <summary>
+    /// libtorch's fused kernels round exactly like PyTorch's reference loop (fused multiply-adds, exact square root) in
+    /// their vectorized loop, but not in the scalar loop that finishes a tensor whose length is not a multiple of the
+    /// vector width. Fused calls therefore get whole multiples of this many elements (a multiple of every CPU vector
+    /// width and cache-line unit they use), and the few remaining elements take the portable path.
+    /// </summary>
+    internal const long FusedAlignment = 64;
+
     private const string CheckpointMagic = "MLOPTIM1";
     private const int CheckpointVersion = 1;
 
@@ -44,6 +52,8 @@ public abstract class Optimizer : IDisposable
     private readonly FlatBucket[] _buckets;
     private readonly Dictionary<Parameter, (FlatBucket Bucket, Slot Slot)> _slots;
     private readonly List<Segment> _segments = new();
+    private readonly List<Segment> _bodies = new();
+    private readonly List<Segment> _tails = new();
     private readonly Func<Slot, long> _segmentKey;
     private bool _disposed;
 
@@ -166,22 +176,31 @@ public abstract class Optimizer : IDisposable
                 ParameterGroup group = _groups[bucket.GroupIndex];
                 if (CanFuse(bucket))
                 {
+                    SplitForFusedKernel(_segments, _bodies, _tails);
                     try
                     {
-                        UpdateFused(bucket, group, _segments);
+                        if (_bodies.Count > 0)
+                        {
+                            UpdateFused(bucket, group, _bodies);
+                        }
                     }
                     catch (ExternalException)
                     {
                         // The kernel exists but not for this device or type (libtorch rejects it before touching
                         // any data): use the portable path from now on.
                         UseFusedKernels = false;
-                        UpdatePortable(bucket, group, _segments);
+                        UpdatePortable(bucket, group, _bodies);
+                    }
+                    if (_tails.Count > 0)
+                    {
+                        UpdatePortable(bucket, group, _tails);
                     }
                 }
                 else
                 {
                     UpdatePortable(bucket, group, _segments);
                 }
+                OnUpdated(bucket, group, _segments);
                 foreach (Segment segment in _segments)
                 {
                     for (int i = segment.FirstSlot; i < segment.EndSlot; i++)
@@ -512,6 +531,29 @@ public abstract class Optimizer : IDisposable
 
     /// <summary>Whether a tensor has the given state yet (default: once it took a step).</summary>
     private protected virtual bool SlotHasState(Slot slot, int stateIndex) => slot.Steps > 0;
+
+    /// <summary>Called after a bucket's segments were updated (by either path), before step counts advance.</summary>
+    private protected virtual void OnUpdated(FlatBucket bucket, ParameterGroup group, List<Segment> segments)
+    {
+    }
+
+    private static void SplitForFusedKernel(List<Segment> segments, List<Segment> bodies, List<Segment> tails)
+    {
+        bodies.Clear();
+        tails.Clear();
+        foreach (Segment segment in segments)
+        {
+            long body = segment.Length - segment.Length % FusedAlignment;
+            if (body > 0)
+            {
+                bodies.Add(segment with { Length = body });
+            }
+            if (body < segment.Length)
+            {
+                tails.Add(segment with { Offset = segment.Offset + body, Length = segment.Length - body });
+            }
+        }
+    }
 
     /// <summary>Runs <paramref name="body"/> over consecutive pieces of a segment (offset into the bucket, length).</summary>
     private protected static void ForEachChunk(in Segment segment, Action<long, long> body)

@@ -52,7 +52,6 @@ internal sealed class SgdOptimizer : Optimizer
         }
         Run(_first, withBuffers: true, isFirstStep: true);
         Run(_later, withBuffers: true, isFirstStep: false);
-        MarkBuffers(bucket, segments);
 
         void Run(List<Segment> list, bool withBuffers, bool isFirstStep)
         {
@@ -82,18 +81,23 @@ internal sealed class SgdOptimizer : Optimizer
             bool first = segment.Key == 0;
             ForEachChunk(segment, (offset, length) =>
             {
-                // Same operations, order and rounding as libtorch's fused SGD kernel: fmadd-style adds (add_ with
-                // alpha), and the final update as a rounded product lr*d_p added to the parameter.
+                // PyTorch's single-tensor SGD, operation by operation (add with alpha is a fused multiply-add, which is
+                // where libtorch's fused SGD kernel rounds differently).
                 using var scope = torch.NewDisposeScope();
                 Tensor p = bucket.Params.narrow(0, offset, length);
                 Tensor g = bucket.Grads.narrow(0, offset, length);
-                Tensor d = scratch.narrow(0, 0, length).copy_(g);
+                Tensor s = scratch.narrow(0, 0, length);
+                Tensor d = g;
                 if (Maximize)
                 {
-                    d.neg_();
+                    d = s.copy_(g).neg_();
                 }
                 if (weightDecay != 0)
                 {
+                    if (!Maximize)
+                    {
+                        d = s.copy_(g);
+                    }
                     d.add_(p, wd);
                 }
                 if (buffer is not null)
@@ -109,24 +113,28 @@ internal sealed class SgdOptimizer : Optimizer
                     }
                     if (_nesterov)
                     {
+                        if (ReferenceEquals(d, g))
+                        {
+                            d = s.copy_(g);
+                        }
                         d.add_(b, mu);
                     }
                     else
                     {
-                        d.copy_(b);
+                        d = b;
                     }
                 }
-                p.add_(d.mul_(negLr));
+                p.add_(d, negLr);
             });
-        }
-        if (buffer is not null)
-        {
-            MarkBuffers(bucket, segments);
         }
     }
 
-    private static void MarkBuffers(FlatBucket bucket, List<Segment> segments)
+    private protected override void OnUpdated(FlatBucket bucket, ParameterGroup group, List<Segment> segments)
     {
+        if (group.Momentum!.Value == 0)
+        {
+            return;
+        }
         foreach (Segment segment in segments)
         {
             for (int i = segment.FirstSlot; i < segment.EndSlot; i++)

@@ -17,7 +17,8 @@ public static class ScheduleFunctions
 
     /// <summary>
     /// Linear warmup, then cosine decay to <paramref name="minRatio"/>:
-    /// <c>(s+1)/W</c> for <c>s &lt; W</c>, else <c>minRatio + (1 - minRatio) * 0.5 * (1 + cos(pi * (s - W) / (T - W)))</c>
+    /// <c>(s+1)/W</c> for <c>s &lt; W</c>, else <c>minRatio + (1 - minRatio) * 0.5 * (1 + cos(pi * progress))</c> with
+    /// <c>progress = (s - W) / (T - W)</c>
     /// (held at its final value after <paramref name="totalSteps"/>).
     /// </summary>
     /// <param name="step">0-based step.</param>
@@ -34,8 +35,9 @@ public static class ScheduleFunctions
         {
             return 1.0;
         }
-        long s = Math.Min(step, totalSteps);
-        double cosine = 0.5 * (1 + Math.Cos(Math.PI * (s - warmupSteps) / (totalSteps - warmupSteps)));
+        // progress first, then cos(pi * progress): Hugging Face's order of operations (and the golden traces').
+        double progress = (double)(Math.Min(step, totalSteps) - warmupSteps) / (totalSteps - warmupSteps);
+        double cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
         return minRatio + (1 - minRatio) * cosine;
     }
 
