@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using System.Linq;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -86,7 +88,10 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor, (Tensor LastHi
     internal static void InitializeModuleWeights(nn.Module module, double std, Generator? generator)
     {
         using var noGrad = no_grad();
-        foreach ((string _, nn.Module m) in module.named_modules())
+        // TorchSharp's named_modules() lists descendants only, so the module itself goes first.
+        var modules = new List<nn.Module> { module };
+        modules.AddRange(module.named_modules().Select(m => m.module).Where(m => !ReferenceEquals(m, module)));
+        foreach (nn.Module m in modules)
         {
             switch (m)
             {
