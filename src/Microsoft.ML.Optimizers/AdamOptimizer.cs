@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -75,37 +76,36 @@ internal sealed class AdamOptimizer : Optimizer
         Tensor expAvg = bucket.EnsureState(0);
         Tensor expAvgSq = bucket.EnsureState(1);
         Tensor? maxExpAvgSq = _amsGrad ? bucket.EnsureState(2) : null;
-        Tensor scratch1 = bucket.Scratch1(ChunkElements);
-        Tensor scratch2 = bucket.Scratch2(ChunkElements);
-        // libtorch's CPU sqrt (MKL VML) is not correctly rounded for float32 (about 15% of values are 1 ulp off);
-        // PyTorch's reference results and the fused kernel use an exact square root. A float64 square root rounded to
-        // float32 is exact except in astronomically rare double-rounding cases.
-        Tensor? wide = bucket.DType == ScalarType.Float32 ? bucket.ScratchWide(ChunkElements) : null;
 
         // PyTorch's single-tensor Adam, operation by operation, so that rounding matches it (see Lerp for the one
-        // rewritten operation). All scalars are made once per call: TorchSharp's Scalar is only finalized otherwise.
+        // rewritten operation). Scalars are made once per call (TorchSharp's Scalar is only finalized otherwise) and
+        // only read by the workers.
         using Scalar decay = (1 - lr * weightDecay).ToScalar();
         using Scalar wd = weightDecay.ToScalar();
         using Scalar b2 = _beta2.ToScalar();
         using Scalar oneMinusB2 = (1 - _beta2).ToScalar();
         using Scalar eps = _epsilon.ToScalar();
-        using var lerp = new Lerp(1 - beta1, bucket.DType);
-        foreach (Segment segment in segments)
+        using var lerp = new Lerp(1 - beta1, bucket.DType, bucket.Device);
+        var negStepSizes = new Scalar[segments.Count];
+        var bc2Sqrts = new Scalar[segments.Count];
+        try
         {
-            double step = segment.Key + 1;
-            double biasCorrection1 = 1 - Math.Pow(beta1, step);
-            double biasCorrection2 = 1 - Math.Pow(_beta2, step);
-            using Scalar negStepSize = (-(lr / biasCorrection1)).ToScalar();
-            using Scalar bc2Sqrt = Math.Sqrt(biasCorrection2).ToScalar();
-            ForEachChunk(segment, (offset, length) =>
+            for (int i = 0; i < segments.Count; i++)
             {
-                using var scope = torch.NewDisposeScope();
+                double step = segments[i].Key + 1;
+                double biasCorrection1 = 1 - Math.Pow(beta1, step);
+                double biasCorrection2 = 1 - Math.Pow(_beta2, step);
+                negStepSizes[i] = (-(lr / biasCorrection1)).ToScalar();
+                bc2Sqrts[i] = Math.Sqrt(biasCorrection2).ToScalar();
+            }
+            ForEachChunk(bucket, segments, null, (segment, offset, length, worker) =>
+            {
                 Tensor p = bucket.Params.narrow(0, offset, length);
                 Tensor g = bucket.Grads.narrow(0, offset, length);
                 Tensor m = expAvg.narrow(0, offset, length);
                 Tensor v = expAvgSq.narrow(0, offset, length);
-                Tensor s1 = scratch1.narrow(0, 0, length);
-                Tensor s2 = scratch2.narrow(0, 0, length);
+                Tensor s1 = bucket.Workspace(0, worker, length);
+                Tensor s2 = bucket.Workspace(1, worker, length);
                 // grad = -grad if maximize; grad = grad.add(param, alpha=wd) for Adam; param.mul_(1 - lr*wd) for AdamW.
                 Tensor grad = g;
                 if (Maximize)
@@ -134,19 +134,28 @@ internal sealed class AdamOptimizer : Optimizer
                 {
                     second = maxExpAvgSq.narrow(0, offset, length).clamp_(min: v);
                 }
-                // denom = (sqrt(v) / sqrt(bias_correction2)) + eps; param += -step_size * exp_avg / denom
-                if (wide is not null)
+                // denom = sqrt(v) / sqrt(bias_correction2) + eps. libtorch's CPU sqrt (MKL) is not correctly rounded in
+                // float32 (about 15% of values are 1 ulp off); PyTorch's reference results and the fused kernel are. A
+                // float64 square root rounded to float32 is correctly rounded (double rounding cannot bite at this width).
+                if (bucket.DType == ScalarType.Float32)
                 {
-                    Tensor w = wide.narrow(0, 0, length);
-                    s2.copy_(w.copy_(second).sqrt_());
+                    s2.copy_(bucket.Workspace(2, worker, length).copy_(second).sqrt_());
                 }
                 else
                 {
                     s2.copy_(second).sqrt_();
                 }
-                s2.div_(bc2Sqrt).add_(eps);
-                p.addcdiv_(m, s2, negStepSize);
+                s2.div_(bc2Sqrts[segment]).add_(eps);
+                // param += -step_size * exp_avg / denom
+                p.addcdiv_(m, s2, negStepSizes[segment]);
             });
+        }
+        finally
+        {
+            foreach (Scalar? scalar in negStepSizes.Concat(bc2Sqrts))
+            {
+                scalar?.Dispose();
+            }
         }
     }
 }

@@ -57,9 +57,9 @@ internal sealed class FlatBucket : IDisposable
     private readonly Tensor?[] _state;
     private readonly IntPtr _paramsBase;
     private readonly IntPtr _gradsBase;
-    private Tensor? _scratch1;
-    private Tensor? _scratch2;
-    private Tensor? _scratchWide;
+    private Tensor[]? _workspace;
+    private long _workspaceElements;
+    private long _workspaceChunk;
 
     public FlatBucket(int groupIndex, ScalarType dtype, Device device, IReadOnlyList<(Parameter parameter, int index)> parameters, int stateCount)
     {
@@ -126,15 +126,31 @@ internal sealed class FlatBucket : IDisposable
         return _state[index] ??= torch.zeros(Numel, DType, Device).DetachFromDisposeScope();
     }
 
-    /// <summary>Workspace of the portable path, <paramref name="length"/> elements at most (chunk-sized, not full-size).</summary>
-    public Tensor Scratch1(long length) => _scratch1 ??= torch.empty(Math.Min(length, Numel), DType, Device).DetachFromDisposeScope();
+    /// <summary>
+    /// Makes room for <paramref name="workers"/> chunks of <paramref name="chunk"/> elements in each workspace: two in the
+    /// bucket's type and one in float64. Workspace is per chunk, not per parameter, so it stays small.
+    /// </summary>
+    public void EnsureWorkspace(int workers, long chunk)
+    {
+        long needed = workers * Math.Min(chunk, Numel);
+        if (_workspaceElements >= needed)
+        {
+            return;
+        }
+        DisposeWorkspace();
+        _workspace = new Tensor[3];
+        _workspace[0] = torch.empty(needed, DType, Device).DetachFromDisposeScope();
+        _workspace[1] = torch.empty(needed, DType, Device).DetachFromDisposeScope();
+        _workspace[2] = torch.empty(needed, ScalarType.Float64, Device).DetachFromDisposeScope();
+        _workspaceElements = needed;
+        _workspaceChunk = Math.Min(chunk, Numel);
+    }
 
-    /// <summary>A second workspace buffer, like <see cref="Scratch1"/>.</summary>
-    public Tensor Scratch2(long length) => _scratch2 ??= torch.empty(Math.Min(length, Numel), DType, Device).DetachFromDisposeScope();
-
-    /// <summary>A float64 workspace like <see cref="Scratch1"/>, for computing in double precision.</summary>
-    public Tensor ScratchWide(long length) =>
-        _scratchWide ??= torch.empty(Math.Min(length, Numel), ScalarType.Float64, Device).DetachFromDisposeScope();
+    /// <summary>
+    /// A worker's slice of workspace <paramref name="kind"/> (0 and 1: the bucket's type; 2: float64), of
+    /// <paramref name="length"/> elements; see <see cref="EnsureWorkspace"/>.
+    /// </summary>
+    public Tensor Workspace(int kind, int worker, long length) => _workspace![kind].narrow(0, worker * _workspaceChunk, length);
 
     /// <summary>Views of a flat buffer for a segment (the buffer itself when the segment covers it all).</summary>
     public Tensor Slice(Tensor flat, in Segment segment) =>
@@ -277,8 +293,19 @@ internal sealed class FlatBucket : IDisposable
             _state[i]?.Dispose();
             _state[i] = null;
         }
-        _scratch1?.Dispose();
-        _scratch2?.Dispose();
-        _scratchWide?.Dispose();
+        DisposeWorkspace();
+    }
+
+    private void DisposeWorkspace()
+    {
+        if (_workspace is not null)
+        {
+            foreach (Tensor t in _workspace)
+            {
+                t.Dispose();
+            }
+        }
+        _workspace = null;
+        _workspaceElements = 0;
     }
 }

@@ -32,36 +32,30 @@ internal sealed class LionOptimizer : Optimizer
         double weightDecay = group.WeightDecay!.Value;
         double beta1 = Check.Beta(group.Momentum!.Value, "Beta1");
         Tensor expAvg = bucket.EnsureState(0);
-        Tensor scratch1 = bucket.Scratch1(ChunkElements);
-        Tensor scratch2 = bucket.Scratch2(ChunkElements);
         using Scalar decay = (1 - lr * weightDecay).ToScalar();
         using Scalar negLr = (-lr).ToScalar();
         using Scalar b1 = beta1.ToScalar();
         using Scalar oneMinusB1 = (1 - beta1).ToScalar();
         using Scalar b2 = _beta2.ToScalar();
         using Scalar oneMinusB2 = (1 - _beta2).ToScalar();
-        foreach (Segment segment in segments)
+        ForEachChunk(bucket, segments, null, (segment, offset, length, worker) =>
         {
-            ForEachChunk(segment, (offset, length) =>
+            // The reference implementation's operations (lucidrains/lion-pytorch):
+            // p *= 1 - lr*wd; update = sign(m*beta1 + g*(1-beta1)); p += -lr*update; m = m*beta2 + g*(1-beta2).
+            Tensor p = bucket.Params.narrow(0, offset, length);
+            Tensor g = bucket.Grads.narrow(0, offset, length);
+            Tensor m = expAvg.narrow(0, offset, length);
+            if (Maximize)
             {
-                // The reference implementation's operations (lucidrains/lion-pytorch):
-                // p *= 1 - lr*wd; update = sign(m*beta1 + g*(1-beta1)); p += -lr*update; m = m*beta2 + g*(1-beta2).
-                using var scope = torch.NewDisposeScope();
-                Tensor p = bucket.Params.narrow(0, offset, length);
-                Tensor g = bucket.Grads.narrow(0, offset, length);
-                Tensor m = expAvg.narrow(0, offset, length);
-                if (Maximize)
-                {
-                    g = scratch2.narrow(0, 0, length).copy_(g).neg_();
-                }
-                if (weightDecay != 0)
-                {
-                    p.mul_(decay);
-                }
-                Tensor update = scratch1.narrow(0, 0, length).copy_(m).mul_(b1).add_(g, oneMinusB1).sign_();
-                p.add_(update, negLr);
-                m.mul_(b2).add_(g, oneMinusB2);
-            });
-        }
+                g = bucket.Workspace(1, worker, length).copy_(g).neg_();
+            }
+            if (weightDecay != 0)
+            {
+                p.mul_(decay);
+            }
+            Tensor update = bucket.Workspace(0, worker, length).copy_(m).mul_(b1).add_(g, oneMinusB1).sign_();
+            p.add_(update, negLr);
+            m.mul_(b2).add_(g, oneMinusB2);
+        });
     }
 }

@@ -2,8 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Threading.Tasks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,11 +33,15 @@ namespace Microsoft.ML.Optimizers;
 public abstract class Optimizer : IDisposable
 {
     /// <summary>
-    /// Elements per piece when the portable path and the norm computation walk the flat buffers: small enough that
-    /// the workspace stays small and a piece's several operations hit the cache, large enough that per-call overhead
-    /// is negligible.
+    /// Elements per piece when the portable path and the norm computation walk the flat buffers on the CPU: just under
+    /// ATen's parallelization grain (32768), so each operation runs on the calling thread without a thread-pool
+    /// hand-off, while the pieces themselves are spread over the intra-op threads. A piece's several operations then
+    /// run in cache, and the workspace stays small.
     /// </summary>
-    internal const long ChunkElements = 1 << 18;
+    internal const long CpuChunkElements = 32768 - 64;
+
+    /// <summary>Elements per piece on other devices, where one large kernel per operation is best.</summary>
+    internal const long DeviceChunkElements = 1 << 22;
 
     /// <summary>
     /// libtorch's fused kernels round exactly like PyTorch's reference loop (fused multiply-adds, exact square root) in
@@ -274,19 +280,22 @@ public abstract class Optimizer : IDisposable
             segmentsByBucket[b] = segments;
             // Sum of squares in float64, piece by piece: float32 accumulation over millions of values loses digits,
             // and converting a whole buffer to float64 at once would double its memory.
-            using Tensor total = torch.zeros(Array.Empty<long>(), ScalarType.Float64, bucket.Device);
-            foreach (Segment segment in segments)
+            Tensor[] totals = Array.Empty<Tensor>();
+            ForEachChunk(bucket, segments, workers =>
             {
-                for (long start = 0; start < segment.Length; start += ChunkElements)
-                {
-                    long length = Math.Min(ChunkElements, segment.Length - start);
-                    using Tensor piece = bucket.Grads.narrow(0, segment.Offset + start, length);
-                    using Tensor wide = piece.to(ScalarType.Float64);
-                    using Tensor square = wide.dot(wide);
-                    total.add_(square);
-                }
+                totals = Enumerable.Range(0, workers).Select(_ => torch.zeros(Array.Empty<long>(), ScalarType.Float64, bucket.Device)).ToArray();
+            },
+            (segmentIndex, offset, length, worker) =>
+            {
+                // Squares summed by ATen's (pairwise) reduction in float64; not BLAS dot, whose own threading would
+                // start a thread team per worker.
+                Tensor wide = bucket.Workspace(2, worker, length).copy_(bucket.Grads.narrow(0, offset, length));
+                totals[worker].add_(wide.mul_(wide).sum());
+            });
+            foreach (Tensor total in totals)
+            {
+                sumOfSquares += total.item<double>();
             }
-            sumOfSquares += total.item<double>();
         }
         if (!any)
         {
@@ -555,12 +564,55 @@ public abstract class Optimizer : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="body"/> over consecutive pieces of a segment (offset into the bucket, length).</summary>
-    private protected static void ForEachChunk(in Segment segment, Action<long, long> body)
+    /// <summary>Work on one piece of a segment: the segment's index, the piece's offset and length, the worker number.</summary>
+    private protected delegate void ChunkBody(int segmentIndex, long offset, long length, int worker);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over all pieces of <paramref name="segments"/>, on up to the intra-op thread count of
+    /// workers (CPU) each with its own workspace; <paramref name="prepare"/> first learns the worker count. Each piece runs
+    /// under <c>no_grad</c> in its own dispose scope.
+    /// </summary>
+    private protected static void ForEachChunk(FlatBucket bucket, List<Segment> segments, Action<int>? prepare, ChunkBody body)
     {
-        for (long start = 0; start < segment.Length; start += ChunkElements)
+        bool cpu = bucket.Device.type == DeviceType.CPU;
+        long chunk = cpu ? CpuChunkElements : DeviceChunkElements;
+        var pieces = new List<(int segment, long offset, long length)>();
+        for (int i = 0; i < segments.Count; i++)
         {
-            body(segment.Offset + start, Math.Min(ChunkElements, segment.Length - start));
+            for (long start = 0; start < segments[i].Length; start += chunk)
+            {
+                pieces.Add((i, segments[i].Offset + start, Math.Min(chunk, segments[i].Length - start)));
+            }
+        }
+        int workers = cpu ? Math.Clamp(torch.get_num_threads(), 1, Math.Max(1, pieces.Count)) : 1;
+        bucket.EnsureWorkspace(workers, chunk);
+        prepare?.Invoke(workers);
+
+        void Run(int worker)
+        {
+            using var noGrad = torch.no_grad();
+            // Contiguous runs of pieces per worker keep memory access sequential.
+            int first = (int)((long)pieces.Count * worker / workers);
+            int end = (int)((long)pieces.Count * (worker + 1) / workers);
+            for (int i = first; i < end; i++)
+            {
+                using DisposeScope scope = torch.NewDisposeScope();
+                body(pieces[i].segment, pieces[i].offset, pieces[i].length, worker);
+            }
+        }
+
+        if (workers == 1)
+        {
+            Run(0);
+            return;
+        }
+        try
+        {
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, Run);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
     }
 

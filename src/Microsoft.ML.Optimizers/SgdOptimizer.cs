@@ -28,8 +28,11 @@ internal sealed class SgdOptimizer : Optimizer
 
     private protected override bool SlotHasState(Slot slot, int stateIndex) => slot.HasMomentumBuffer;
 
+    // libtorch's CPU SGD kernel does not store the parameters in its vectorized loop for float16/bfloat16 (they stay
+    // unchanged), so reduced-precision parameters take the portable path.
     private protected override bool CanFuse(FlatBucket bucket) =>
-        UseFusedKernels && FusedKernels.Supports(bucket.DType, bucket.Device) && FusedKernels.Sgd is not null;
+        UseFusedKernels && FusedKernels.Supports(bucket.DType, bucket.Device) && FusedKernels.Sgd is not null
+        && (bucket.DType is ScalarType.Float32 or ScalarType.Float64 || bucket.Device.type != DeviceType.CPU);
 
     private protected override void UpdateFused(FlatBucket bucket, ParameterGroup group, List<Segment> segments)
     {
@@ -71,62 +74,56 @@ internal sealed class SgdOptimizer : Optimizer
         double momentum = group.Momentum!.Value;
         double weightDecay = group.WeightDecay!.Value;
         Tensor? buffer = momentum != 0 ? bucket.EnsureState(0) : null;
-        Tensor scratch = bucket.Scratch1(ChunkElements);
         using Scalar wd = weightDecay.ToScalar();
         using Scalar mu = momentum.ToScalar();
         using Scalar oneMinusDampening = (1 - _dampening).ToScalar();
         using Scalar negLr = (-group.LearningRate!.Value).ToScalar();
-        foreach (Segment segment in segments)
+        ForEachChunk(bucket, segments, null, (segment, offset, length, worker) =>
         {
-            bool first = segment.Key == 0;
-            ForEachChunk(segment, (offset, length) =>
+            // PyTorch's single-tensor SGD, operation by operation (add with alpha is a fused multiply-add).
+            bool first = segments[segment].Key == 0;
+            Tensor p = bucket.Params.narrow(0, offset, length);
+            Tensor g = bucket.Grads.narrow(0, offset, length);
+            Tensor s = bucket.Workspace(0, worker, length);
+            Tensor d = g;
+            if (Maximize)
             {
-                // PyTorch's single-tensor SGD, operation by operation (add with alpha is a fused multiply-add, which is
-                // where libtorch's fused SGD kernel rounds differently).
-                using var scope = torch.NewDisposeScope();
-                Tensor p = bucket.Params.narrow(0, offset, length);
-                Tensor g = bucket.Grads.narrow(0, offset, length);
-                Tensor s = scratch.narrow(0, 0, length);
-                Tensor d = g;
-                if (Maximize)
+                d = s.copy_(g).neg_();
+            }
+            if (weightDecay != 0)
+            {
+                if (!Maximize)
                 {
-                    d = s.copy_(g).neg_();
+                    d = s.copy_(g);
                 }
-                if (weightDecay != 0)
+                d.add_(p, wd);
+            }
+            if (buffer is not null)
+            {
+                Tensor b = buffer.narrow(0, offset, length);
+                if (first)
                 {
-                    if (!Maximize)
+                    b.copy_(d);
+                }
+                else
+                {
+                    b.mul_(mu).add_(d, oneMinusDampening);
+                }
+                if (_nesterov)
+                {
+                    if (ReferenceEquals(d, g))
                     {
                         d = s.copy_(g);
                     }
-                    d.add_(p, wd);
+                    d.add_(b, mu);
                 }
-                if (buffer is not null)
+                else
                 {
-                    Tensor b = buffer.narrow(0, offset, length);
-                    if (first)
-                    {
-                        b.copy_(d);
-                    }
-                    else
-                    {
-                        b.mul_(mu).add_(d, oneMinusDampening);
-                    }
-                    if (_nesterov)
-                    {
-                        if (ReferenceEquals(d, g))
-                        {
-                            d = s.copy_(g);
-                        }
-                        d.add_(b, mu);
-                    }
-                    else
-                    {
-                        d = b;
-                    }
+                    d = b;
                 }
-                p.add_(d, negLr);
-            });
-        }
+            }
+            p.add_(d, negLr);
+        });
     }
 
     private protected override void OnUpdated(FlatBucket bucket, ParameterGroup group, List<Segment> segments)
