@@ -29,6 +29,9 @@ public sealed class ImageClassificationTrainerTests
         Optimizer = new SgdOptions { LearningRate = 0.05, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 },
         Schedule = new OneCycleSchedule { MaxLearningRate = 0.05 },
         Seed = 3,
+        // libtorch 2.10's CPU backward for these ResNets intermittently yields NaN gradients with 2 intra-op
+        // threads (reproduced with no optimizer involved); one thread is exact. Tracked in the issue notes.
+        Threads = 1,
     };
 
     private static IEstimator<ITransformer> Pipeline(MLContext ml, ImageClassificationTrainerOptions options)
@@ -78,23 +81,6 @@ public sealed class ImageClassificationTrainerTests
     private sealed class ScoreOnly
     {
         public float[] Score { get; set; } = Array.Empty<float>();
-    }
-
-    [TestMethod]
-    public void TrainsOnEncodedPngBytesOfMixedSizes()
-    {
-        var ml = new MLContext(seed: 1);
-        // Every third image is stored at 40x40 and resized back to the input size.
-        IDataView train = ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 120, i => i % 3 == 0 ? 40 : 28));
-        var options = SmallOptions(epochs: 1);
-        options.ImageColumnName = "Image";
-        options.ImageHeight = null;
-        options.ImageWidth = null;
-        options.ImageChannels = 1;
-        ITransformer model = Pipeline(ml, options).Fit(train);
-        float[][] scores = model.Transform(train).GetColumn<float[]>("Score").ToArray();
-        Assert.AreEqual(120, scores.Length);
-        Assert.IsTrue(scores.All(s => s.Length == 10 && Math.Abs(s.Sum() - 1) < 1e-4));
     }
 
     [TestMethod]

@@ -63,7 +63,7 @@ internal sealed class ImagePixelReader
                 throw new InvalidDataException($"Row {row}: image column '{_column}' holds no bytes.");
             }
             byte[] encoded = _bytes.DenseValues().ToArray();
-            using SKBitmap? bitmap = SKBitmap.Decode(encoded);
+            using SKBitmap? bitmap = TryDecode(encoded);
             if (bitmap == null)
             {
                 throw new InvalidDataException($"Row {row}: image column '{_column}' holds {encoded.Length} bytes that are not a decodable image (PNG, JPEG, BMP, GIF, WEBP).");
@@ -88,6 +88,13 @@ internal sealed class ImagePixelReader
                 throw new InvalidDataException($"Row {row}: image column '{_column}' holds {destination[i]} at index {i}; pixel values must be finite.");
             }
         }
+    }
+
+    private static SKBitmap? TryDecode(byte[] encoded)
+    {
+        using var stream = new MemoryStream(encoded, writable: false);
+        using SKCodec? codec = SKCodec.Create(stream);
+        return codec == null ? null : SKBitmap.Decode(codec);
     }
 
     private static SKBitmap ToBitmap(MLImage image)
