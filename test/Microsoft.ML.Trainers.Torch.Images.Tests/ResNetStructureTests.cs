@@ -54,18 +54,84 @@ public sealed class ResNetStructureTests
         // still changes the output; with stride on conv1 (1x1, stride 2) odd positions are never read by the branch.
         using var scope = NewDisposeScope();
         random.manual_seed(5);
-        using var block = new Bottleneck(8, 4, stride: 2, downsample: null);
+        using var block = new Bottleneck(8, 4, stride: 2);
         block.eval();
         Tensor x = randn(1, 8, 8, 8);
         Tensor y = x.clone();
         y[0, TensorIndex.Colon, 1, 1] = y[0, TensorIndex.Colon, 1, 1] + 5;
         using (no_grad())
         {
-            // No shortcut projection here: add_ needs equal shapes, so compare only the branch through a zero identity.
             Tensor bx = BranchOnly(block, x);
             Tensor by = BranchOnly(block, y);
             Assert.IsTrue(bx.sub(by).abs().max().item<float>() > 1e-4, "the branch must read odd input positions");
         }
+    }
+
+    [TestMethod]
+    [DataRow(2, 7)]
+    [DataRow(2, 8)]
+    [DataRow(3, 10)]
+    public void ProjectionShortcutEqualsTorchvisionsStridedOneByOneConvolution(int stride, int size)
+    {
+        // torchvision: downsample = Sequential(Conv2d(in, out, 1, stride), BatchNorm2d). Ours subsamples, then a
+        // stride-1 1x1 convolution (see ResNetLayers.Downsample); value and input gradient must agree.
+        using var scope = NewDisposeScope();
+        random.manual_seed(12);
+        using var block = new BasicBlock(16, 32, stride);
+        block.train();
+        var p = block.named_parameters().ToDictionary(t => t.name, t => (Tensor)t.parameter);
+        Tensor x1 = randn(new long[] { 3, 16, size, size }, requires_grad: true);
+        Tensor x2 = x1.detach().clone().requires_grad_(true);
+
+        Tensor ours = block.forward(x1);
+        Tensor shortcut = nn.functional.batch_norm(nn.functional.conv2d(x2, p["downsample.0.weight"], strides: new long[] { stride, stride }),
+            null, null, p["downsample.1.weight"], p["downsample.1.bias"], training: true);
+        Tensor branch = nn.functional.batch_norm(nn.functional.conv2d(x2, p["conv1.weight"], strides: new long[] { stride, stride }, padding: new long[] { 1, 1 }),
+            null, null, p["bn1.weight"], p["bn1.bias"], training: true).relu();
+        branch = nn.functional.batch_norm(nn.functional.conv2d(branch, p["conv2.weight"], padding: new long[] { 1, 1 }),
+            null, null, p["bn2.weight"], p["bn2.bias"], training: true);
+        Tensor reference = branch.add(shortcut).relu();
+
+        CollectionAssert.AreEqual(reference.shape, ours.shape);
+        Assert.IsTrue(reference.sub(ours).abs().max().item<float>() < 1e-5, "forward");
+        Tensor upstream = randn(ours.shape);
+        ours.mul(upstream).sum().backward();
+        reference.mul(upstream).sum().backward();
+        double gradError = x1.grad!.sub(x2.grad!).abs().max().item<float>();
+        double gradScale = x2.grad!.abs().max().item<float>();
+        Assert.IsTrue(gradError <= 1e-5 * Math.Max(1, gradScale), $"input gradient: max error {gradError:E3}, max |grad| {gradScale:E3}");
+    }
+
+    [TestMethod]
+    public void InputGradientsAreRightAtSupportedWidths()
+    {
+        // Guards ResNetConfig.WidthMultiple: libtorch's CPU convolution input gradient is wrong for channel counts
+        // that are not multiples of 16; at multiples of 16 it must equal the unfold/fold reference.
+        using var scope = NewDisposeScope();
+        random.manual_seed(21);
+        foreach ((long c, long o) in new[] { (16L, 16L), (16L, 32L), (64L, 64L) })
+        {
+            Tensor w = randn(new long[] { o, c, 3, 3 });
+            Tensor x = randn(new long[] { 3, c, 8, 8 }, requires_grad: true);
+            Tensor y = nn.functional.conv2d(x, w, padding: new long[] { 1, 1 });
+            Tensor g = randn(y.shape);
+            y.backward(new[] { g });
+            Tensor reference = nn.functional.fold(w.view(o, c * 9).t().matmul(g.view(3, o, 64)), 8, 3, padding: 1);
+            Assert.IsTrue(x.grad!.sub(reference).abs().max().item<float>() < 1e-3, $"{c}->{o} channels");
+        }
+    }
+
+    [TestMethod]
+    public void WideShortcutsTrainWithoutTheLibtorchStridedPointwiseCrash()
+    {
+        // libtorch 2.10's strided 1x1 Conv2d backward dies (SIGFPE) at 1024+ output channels on the build hosts;
+        // ResNet-50's layer3.0 shortcut is 512 -> 1024 with stride 2.
+        using var scope = NewDisposeScope();
+        using var block = new Bottleneck(512, 256, stride: 2);
+        block.train();
+        Tensor x = randn(new long[] { 2, 512, 4, 4 }, requires_grad: true);
+        block.forward(x).sum().backward();
+        CollectionAssert.AreEqual(new long[] { 2, 512, 4, 4 }, x.grad!.shape);
     }
 
     private static Tensor BranchOnly(Bottleneck block, Tensor x)
@@ -143,6 +209,25 @@ public sealed class ResNetStructureTests
     }
 
     [TestMethod]
+    [DataRow(ResNetArchitecture.ResNet50)]
+    [DataRow(ResNetArchitecture.CifarResNet20)]
+    public void ConvertsToBFloat16AndTrainsAStep(ResNetArchitecture architecture)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ResNet.Create(architecture, numClasses: 3, inputChannels: 1, baseWidth: 16);
+        model.to(ScalarType.BFloat16);
+        Assert.IsTrue(model.parameters().All(p => p.dtype == ScalarType.BFloat16));
+        Assert.AreEqual(ScalarType.Int64, ModuleCheckpoint.StateTensors(model).Single(t => t.Name == "bn1.num_batches_tracked").Tensor.dtype);
+        model.train();
+        Tensor logits = model.forward(randn(new long[] { 4, 1, 32, 32 }, dtype: ScalarType.BFloat16));
+        Assert.AreEqual(ScalarType.BFloat16, logits.dtype);
+        logits.to_type(ScalarType.Float32).sum().backward();
+        var downsample = model.named_parameters().First(p => p.name.Contains("downsample.0.weight", StringComparison.Ordinal));
+        Assert.AreEqual(ScalarType.BFloat16, downsample.parameter.dtype);
+        Assert.IsNotNull(downsample.parameter.grad, "the shortcut weight stays registered after conversion");
+    }
+
+    [TestMethod]
     public void CifarResNet20IsTheSmallThreeStageNetwork()
     {
         using var model = ResNet.Create(ResNetArchitecture.CifarResNet20, numClasses: 10, inputChannels: 1);
@@ -164,6 +249,8 @@ public sealed class ResNetStructureTests
         StringAssert.Contains(ex.Message, "NumClasses");
         ex = Assert.ThrowsExactly<ArgumentException>(() => new ResNet(new ResNetConfig { Layers = new[] { 2, 0 } }));
         StringAssert.Contains(ex.Message, "Layers");
+        ex = Assert.ThrowsExactly<ArgumentException>(() => ResNetConfig.FromArchitecture(ResNetArchitecture.CifarResNet18, 10, 1, baseWidth: 24));
+        StringAssert.Contains(ex.Message, "BaseWidth");
         using var model = ResNet.Create(ResNetArchitecture.CifarResNet20, numClasses: 10, inputChannels: 1);
         using var scope = NewDisposeScope();
         ex = Assert.ThrowsExactly<ArgumentException>(() => model.forward(zeros(2, 3, 28, 28)));
@@ -176,7 +263,7 @@ public sealed class ResNetStructureTests
         string path = Path.Combine(TestData.NewTempDir(), "r.safetensors");
         using var scope = NewDisposeScope();
         random.manual_seed(8);
-        var config = ResNetConfig.FromArchitecture(ResNetArchitecture.CifarResNet18, numClasses: 10, inputChannels: 1, baseWidth: 8);
+        var config = ResNetConfig.FromArchitecture(ResNetArchitecture.CifarResNet18, numClasses: 10, inputChannels: 1, baseWidth: 16);
         using var source = new ResNet(config);
         source.train();
         source.forward(randn(4, 1, 28, 28));

@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,19 +20,28 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     private readonly Conv2d _conv2;
     private readonly BatchNorm2d _bn2;
     private readonly Sequential? _downsample;
+    private readonly long _stride;
 
     /// <summary>Creates the block.</summary>
     /// <param name="inPlanes">Input channels.</param>
     /// <param name="planes">Output channels.</param>
     /// <param name="stride">Stride of the first convolution (2 halves the resolution).</param>
-    /// <param name="downsample">The shortcut projection when shapes change; null for the identity.</param>
-    public BasicBlock(long inPlanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(BasicBlock))
+    /// <remarks>
+    /// The shortcut is the identity when shapes are unchanged, else torchvision's projection <c>downsample</c>
+    /// (1x1 convolution and batch norm) applied to the input subsampled by <paramref name="stride"/>.
+    /// </remarks>
+    public BasicBlock(long inPlanes, long planes, long stride = 1) : base(nameof(BasicBlock))
     {
+        if (inPlanes < 1 || planes < 1 || stride < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(planes), $"{nameof(BasicBlock)}: channels and stride must be positive (inPlanes={inPlanes}, planes={planes}, stride={stride}).");
+        }
+        _stride = stride;
         _conv1 = ResNetLayers.Conv3x3(inPlanes, planes, stride);
         _bn1 = ResNetLayers.BatchNorm(planes);
         _conv2 = ResNetLayers.Conv3x3(planes, planes, 1);
         _bn2 = ResNetLayers.BatchNorm(planes);
-        _downsample = downsample;
+        _downsample = ResNetLayers.Downsample(inPlanes, planes * Expansion, stride);
         register_module("conv1", _conv1);
         register_module("bn1", _bn1);
         register_module("conv2", _conv2);
@@ -49,7 +59,7 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using DisposeScope scope = NewDisposeScope();
-        Tensor identity = _downsample is null ? x : _downsample.forward(x);
+        Tensor identity = ResNetLayers.Shortcut(x, _downsample, _stride);
         Tensor branch = _bn1.forward(_conv1.forward(x)).relu_();
         Tensor output = _bn2.forward(_conv2.forward(branch)).add_(identity).relu_();
         return output.MoveToOuterDisposeScope();

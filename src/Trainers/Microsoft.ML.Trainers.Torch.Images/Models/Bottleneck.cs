@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,21 +22,30 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     private readonly Conv2d _conv3;
     private readonly BatchNorm2d _bn3;
     private readonly Sequential? _downsample;
+    private readonly long _stride;
 
     /// <summary>Creates the block.</summary>
     /// <param name="inPlanes">Input channels.</param>
     /// <param name="planes">Width of the inner convolutions; the block outputs <c>4 * planes</c> channels.</param>
     /// <param name="stride">Stride of the 3x3 convolution (as torchvision does; the original paper strided the first 1x1).</param>
-    /// <param name="downsample">The shortcut projection when shapes change; null for the identity.</param>
-    public Bottleneck(long inPlanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(Bottleneck))
+    /// <remarks>
+    /// The shortcut is the identity when shapes are unchanged, else torchvision's projection <c>downsample</c>
+    /// (1x1 convolution and batch norm) applied to the input subsampled by <paramref name="stride"/>.
+    /// </remarks>
+    public Bottleneck(long inPlanes, long planes, long stride = 1) : base(nameof(Bottleneck))
     {
+        if (inPlanes < 1 || planes < 1 || stride < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(planes), $"{nameof(Bottleneck)}: channels and stride must be positive (inPlanes={inPlanes}, planes={planes}, stride={stride}).");
+        }
+        _stride = stride;
         _conv1 = ResNetLayers.Conv1x1(inPlanes, planes);
         _bn1 = ResNetLayers.BatchNorm(planes);
         _conv2 = ResNetLayers.Conv3x3(planes, planes, stride);
         _bn2 = ResNetLayers.BatchNorm(planes);
         _conv3 = ResNetLayers.Conv1x1(planes, planes * Expansion);
         _bn3 = ResNetLayers.BatchNorm(planes * Expansion);
-        _downsample = downsample;
+        _downsample = ResNetLayers.Downsample(inPlanes, planes * Expansion, stride);
         register_module("conv1", _conv1);
         register_module("bn1", _bn1);
         register_module("conv2", _conv2);
@@ -55,7 +65,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using DisposeScope scope = NewDisposeScope();
-        Tensor identity = _downsample is null ? x : _downsample.forward(x);
+        Tensor identity = ResNetLayers.Shortcut(x, _downsample, _stride);
         Tensor branch = _bn1.forward(_conv1.forward(x)).relu_();
         branch = _bn2.forward(_conv2.forward(branch)).relu_();
         Tensor output = _bn3.forward(_conv3.forward(branch)).add_(identity).relu_();

@@ -150,17 +150,9 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         for (int i = 0; i < blocks; i++)
         {
             long blockStride = i == 0 ? stride : 1;
-            Sequential? downsample = null;
-            if (blockStride != 1 || inPlanes != planes * expansion)
-            {
-                // torchvision's projection shortcut: 1x1 convolution carrying the stride, then batch norm.
-                downsample = nn.Sequential(
-                    ResNetLayers.Projection(inPlanes, planes * expansion, blockStride),
-                    ResNetLayers.BatchNorm(planes * expansion));
-            }
             modules.Add(block == ResNetBlockKind.Bottleneck
-                ? new Bottleneck(inPlanes, planes, blockStride, downsample)
-                : new BasicBlock(inPlanes, planes, blockStride, downsample));
+                ? new Bottleneck(inPlanes, planes, blockStride)
+                : new BasicBlock(inPlanes, planes, blockStride));
             inPlanes = planes * expansion;
         }
         return nn.Sequential(modules);
@@ -176,9 +168,6 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
                 case Conv2d conv:
                     // He initialisation on fan-out, as torchvision does for every convolution.
                     nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
-                    break;
-                case StridedPointwiseConv2d projection:
-                    nn.init.kaiming_normal_(projection.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
                     break;
                 case BatchNorm2d bn:
                     nn.init.ones_(bn.weight);

@@ -28,7 +28,8 @@ public sealed class ResNetConfig
 
     /// <summary>
     /// Channels of the stem and of the first stage's blocks; each later stage doubles it (torchvision: 64, so
-    /// 64/128/256/512). Smaller values make narrow, faster networks.
+    /// 64/128/256/512). Smaller values make narrow, faster networks. Must be a multiple of
+    /// <see cref="WidthMultiple"/>.
     /// </summary>
     public int BaseWidth { get; init; } = 64;
 
@@ -37,6 +38,14 @@ public sealed class ResNetConfig
     /// (torchvision's <c>zero_init_residual</c>; often helps from-scratch training).
     /// </summary>
     public bool ZeroInitResidual { get; init; }
+
+    /// <summary>
+    /// Widths must be multiples of this. Measured on libtorch 2.10 CPU (oneDNN): the input gradient of a
+    /// convolution whose channel counts are not multiples of 16 is wrong (float32 and bfloat16, every time with one
+    /// thread, intermittently with two; weight gradients are right), so narrower or odd widths would train on
+    /// corrupted gradients without any error.
+    /// </summary>
+    public const int WidthMultiple = 16;
 
     /// <summary>Output channels of a block relative to its planes: 1 for BasicBlock, 4 for Bottleneck.</summary>
     public int Expansion => Block == ResNetBlockKind.Bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion;
@@ -94,9 +103,11 @@ public sealed class ResNetConfig
         {
             throw new ArgumentException($"{nameof(InputChannels)} must be at least 1; got {InputChannels}.", nameof(InputChannels));
         }
-        if (BaseWidth < 1)
+        if (BaseWidth < WidthMultiple || BaseWidth % WidthMultiple != 0)
         {
-            throw new ArgumentException($"{nameof(BaseWidth)} must be at least 1; got {BaseWidth}.", nameof(BaseWidth));
+            throw new ArgumentException(
+                $"{nameof(BaseWidth)} must be a positive multiple of {WidthMultiple} (libtorch's CPU convolutions compute wrong input gradients for other channel counts); got {BaseWidth}.",
+                nameof(BaseWidth));
         }
         if (!Enum.IsDefined(Block))
         {

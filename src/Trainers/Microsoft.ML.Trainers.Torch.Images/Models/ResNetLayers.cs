@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Trainers.Torch.Images;
 
-/// <summary>The convolution and batch-norm settings torchvision's ResNet uses everywhere.</summary>
+/// <summary>The convolution, batch-norm and shortcut settings torchvision's ResNet uses everywhere.</summary>
 internal static class ResNetLayers
 {
     /// <summary>PyTorch's BatchNorm2d defaults, which torchvision keeps.</summary>
@@ -17,10 +17,36 @@ internal static class ResNetLayers
     internal static Conv2d Conv1x1(long inPlanes, long outPlanes) =>
         nn.Conv2d(inPlanes, outPlanes, kernel_size: 1, bias: false);
 
-    /// <summary>The shortcut projection's convolution (see <see cref="StridedPointwiseConv2d"/> for why it is not a Conv2d).</summary>
-    internal static StridedPointwiseConv2d Projection(long inPlanes, long outPlanes, long stride) =>
-        new(inPlanes, outPlanes, stride);
-
     internal static BatchNorm2d BatchNorm(long features) =>
         nn.BatchNorm2d(features, eps: BatchNormEps, momentum: BatchNormMomentum);
+
+    /// <summary>
+    /// torchvision's projection shortcut, <c>downsample = Sequential(conv1x1, BatchNorm2d)</c>, when the block
+    /// changes resolution or width; null for the identity. The 1x1 convolution here has stride 1: the block
+    /// subsamples its input first (<see cref="Shortcut"/>), which is the same function, gradients and parameter
+    /// (<c>downsample.0.weight</c>) as torchvision's strided 1x1 convolution.
+    /// </summary>
+    /// <remarks>
+    /// Why not a strided Conv2d: libtorch 2.10's CPU backward of a strided 1x1 convolution with 1024 or more output
+    /// channels (ResNet-50's layer3/layer4 shortcuts) dies with SIGFPE on this project's build hosts (measured:
+    /// 512→1008 channels works, 512→1024 crashes, any thread count, float32 and bfloat16). The subsampled form
+    /// never reaches that kernel.
+    /// </remarks>
+    internal static Sequential? Downsample(long inPlanes, long outPlanes, long stride) =>
+        stride == 1 && inPlanes == outPlanes ? null : nn.Sequential(Conv1x1(inPlanes, outPlanes), BatchNorm(outPlanes));
+
+    /// <summary>The shortcut branch of a block: identity, or subsample by <paramref name="stride"/> then project.</summary>
+    internal static Tensor Shortcut(Tensor x, Sequential? downsample, long stride)
+    {
+        if (downsample is null)
+        {
+            return x;
+        }
+        if (stride == 1)
+        {
+            return downsample.forward(x);
+        }
+        using Tensor sampled = x.slice(2, 0, x.shape[2], stride).slice(3, 0, x.shape[3], stride);
+        return downsample.forward(sampled);
+    }
 }
