@@ -15,7 +15,7 @@ public sealed class ImageTrainerBadInputTests
     private static ImageClassificationTrainerOptions Options() => new()
     {
         ImageColumnName = "Pixels", ImageChannels = 1, ImageHeight = 28, ImageWidth = 28,
-        Architecture = ResNetArchitecture.CifarResNet20, BaseWidth = 4, Epochs = 1, BatchSize = 16, Threads = 1,
+        Architecture = ResNetArchitecture.CifarResNet20, BaseWidth = 16, Epochs = 1, BatchSize = 16,
     };
 
     private static Exception FitFails<TRow>(TRow[] rows, ImageClassificationTrainerOptions? options = null) where TRow : class
