@@ -5,40 +5,11 @@ namespace Microsoft.ML.Optimizers;
 /// <c>m + (1 - m) * (T - s) / (T - W)</c> with m = <see cref="MinLearningRateRatio"/>.
 /// See <see cref="ScheduleFunctions.WarmupLinear"/>.
 /// </summary>
-public sealed class WarmupLinearSchedule : ScheduleOptions
+public sealed class WarmupLinearSchedule : WarmupDecaySchedule
 {
-    private long? _warmupSteps;
-    private double _warmupRatio;
-    private double _minLearningRateRatio;
-
-    /// <summary>Warmup length in steps; when null, <see cref="WarmupRatio"/> decides.</summary>
-    public long? WarmupSteps
-    {
-        get => _warmupSteps;
-        set => _warmupSteps = value is null ? null : Check.NonNegative(value.Value, nameof(WarmupSteps));
-    }
-
-    /// <summary>Warmup length as a fraction of the total steps (rounded up), used when <see cref="WarmupSteps"/> is null; default 0.</summary>
-    public double WarmupRatio
-    {
-        get => _warmupRatio;
-        set => _warmupRatio = Check.Fraction(value, nameof(WarmupRatio));
-    }
-
-    /// <summary>The final learning rate as a fraction of the base rate, between 0 and 1; default 0.</summary>
-    public double MinLearningRateRatio
-    {
-        get => _minLearningRateRatio;
-        set => _minLearningRateRatio = Check.Fraction(value, nameof(MinLearningRateRatio));
-    }
-
     /// <inheritdoc/>
     public override string ScheduleName => "WarmupLinear";
 
-    internal override IScheduleRule CreateRule(long totalSteps)
-    {
-        long warmup = ResolveWarmup(WarmupSteps, WarmupRatio, totalSteps);
-        double min = MinLearningRateRatio;
-        return new MultiplierRule(step => ScheduleFunctions.WarmupLinear(step, warmup, totalSteps, min));
-    }
+    private protected override double Multiplier(long step, long warmupSteps, long totalSteps, double minRatio)
+        => ScheduleFunctions.WarmupLinear(step, warmupSteps, totalSteps, minRatio);
 }

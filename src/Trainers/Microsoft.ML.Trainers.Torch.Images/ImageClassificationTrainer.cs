@@ -124,9 +124,7 @@ public sealed class ImageClassificationTrainer : TorchClassificationTrainer<Imag
             (float[] mean, float[] std) = set.ChannelStatistics();
             _spec = spec with { Mean = mean, Std = std };
             channel.Info(MessageSensitivity.None, $"Normalization from {set.Count} training images: {_spec}");
-            set = asFloats
-                ? ImageTrainingSet.FromFloats(floats.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, _spec, padding, flip)
-                : ImageTrainingSet.FromBytes(bytes.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, _spec, padding, flip);
+            set = set.WithSpec(_spec);
         }
         return set;
     }

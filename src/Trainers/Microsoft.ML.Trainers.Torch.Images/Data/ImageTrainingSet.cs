@@ -39,6 +39,9 @@ internal sealed class ImageTrainingSet : ITrainingSet
 
     public int Count => _rows.Length;
 
+    /// <summary>The same images prepared with another input spec (e.g. once normalization is known).</summary>
+    public ImageTrainingSet WithSpec(ImageInputSpec spec) => new(_bytes, _floats, _labels, _rows, spec, _cropPadding, _horizontalFlip);
+
     public ImageInputSpec Spec => _spec;
 
     public int GetLabel(int index) => _labels[_rows[index]];
