@@ -13,12 +13,13 @@ namespace Microsoft.ML.Optimizers.Benchmarks;
 /// <summary>
 /// Milliseconds per optimizer step (median) for our optimizers (fused and portable paths), TorchSharp's built-in
 /// optimizers, and a memory-traffic floor, on BERT-base- and ResNet-50-shaped float32 parameter sets.
-/// Usage: dotnet run -c Release [-- --iterations N] [--warmup N] [--models bert,resnet] [--optimizers adamw,sgd]
+/// Usage: dotnet run -c Release [-- --iterations N] [--warmup N] [--rounds N] [--models bert,resnet] [--optimizers adamw,sgd]
 /// </summary>
 internal static class Program
 {
-    private static int s_iterations = 15;
-    private static int s_warmup = 3;
+    private static int s_iterations = 9;
+    private static int s_warmup = 1;
+    private static int s_rounds = 3;
 
     private static int Main(string[] args)
     {
@@ -30,16 +31,18 @@ internal static class Program
             {
                 case "--iterations": s_iterations = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--warmup": s_warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--rounds": s_rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--models": models = args[++i].Split(','); break;
                 case "--optimizers": optimizers = args[++i].Split(','); break;
                 default:
-                    Console.Error.WriteLine($"Unknown argument {args[i]}. Options: --iterations N --warmup N --models bert,resnet --optimizers adamw,sgd");
+                    Console.Error.WriteLine($"Unknown argument {args[i]}. Options: --iterations N --warmup N --rounds N --models bert,resnet --optimizers adamw,sgd");
                     return 2;
             }
         }
 
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {CpuName()}; TorchSharp {typeof(torch).Assembly.GetName().Version}, "
-            + $"{torch.get_num_threads()} intra-op threads; median of {s_iterations} steps after {s_warmup} warm-up steps; float32.");
+            + $"{torch.get_num_threads()} intra-op threads; float32; median of {s_iterations} steps per variant, taken in {s_rounds} rounds "
+            + $"(each variant set up afresh, {s_warmup} warm-up steps); load average at start {LoadAverage()}.");
         var rows = new List<string[]>();
         foreach (string model in models)
         {
@@ -75,77 +78,138 @@ internal static class Program
             p.grad = randn(p.shape).mul_(1e-3f);
         }
 
-        double Ours(bool fused)
+        // The variants take turns, a block of steps each per round, so that a machine whose load changes (shared
+        // cores) treats them alike; one variant's buffers exist at a time.
+        var variants = new (string Name, Func<(Action Step, IDisposable Owner)> Setup)[]
         {
-            OptimizerOptions options = adamW ? new AdamWOptions() : new SgdOptions { LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4 };
-            options.UseFusedKernels = fused;
-            using Optimizer ours = options.Create(parameters);
-            return Time(ours.Step);
-        }
-        double fusedMs = Ours(fused: true);
-        Console.WriteLine($"  ours fused     {fusedMs,9:F2} ms");
-        double portableMs = Ours(fused: false);
-        Console.WriteLine($"  ours portable  {portableMs,9:F2} ms");
-
-        double builtInMs;
+            ("ours fused", () => Ours(fused: true)),
+            ("ours portable", () => Ours(fused: false)),
+            ("built-in", () =>
+            {
+                torch.optim.Optimizer builtIn = adamW
+                    ? torch.optim.AdamW(parameters, lr: 1e-3, weight_decay: 0.01)
+                    : torch.optim.SGD(parameters, 0.01, momentum: 0.9, weight_decay: 1e-4);
+                return (() => builtIn.step(), builtIn);
+            }),
+            ("floor", () =>
+            {
+                var buffers = new FloorBuffers(count, adamW);
+                return (buffers.Step, buffers);
+            }),
+        };
+        var times = variants.Select(_ => new List<double>()).ToArray();
+        int perRound = Math.Max(1, s_iterations / s_rounds);
+        for (int round = 0; round < s_rounds; round++)
         {
-            using torch.optim.Optimizer builtIn = adamW
-                ? torch.optim.AdamW(parameters, lr: 1e-3, weight_decay: 0.01)
-                : torch.optim.SGD(parameters, 0.01, momentum: 0.9, weight_decay: 1e-4);
-            builtInMs = Time(() => builtIn.step());
+            for (int v = 0; v < variants.Length; v++)
+            {
+                (Action step, IDisposable owner) = variants[v].Setup();
+                using (owner)
+                {
+                    times[v].AddRange(Time(step, perRound));
+                }
+                GC.Collect();
+            }
         }
-        Console.WriteLine($"  built-in       {builtInMs,9:F2} ms");
+        double[] medians = times.Select(Median).ToArray();
+        for (int v = 0; v < variants.Length; v++)
+        {
+            Console.WriteLine($"  {variants[v].Name,-14} {medians[v],9:F2} ms   (min {times[v].Min():F2}, max {times[v].Max():F2})");
+        }
         foreach (Parameter p in parameters)
         {
             p.Dispose();
         }
         GC.Collect();
-
-        double floorMs;
-        {
-            using Tensor p = randn(count);
-            using Tensor g = randn(count);
-            using Tensor m = zeros(count);
-            using Tensor v = adamW ? zeros(count) : empty(0);
-            using Scalar c = 0.5.ToScalar();
-            floorMs = Time(() =>
-            {
-                p.add_(g);
-                m.mul_(c);
-                if (adamW)
-                {
-                    v.mul_(c);
-                }
-            });
-        }
-        Console.WriteLine($"  floor          {floorMs,9:F2} ms");
+        (double fusedMs, double portableMs, double builtInMs, double floorMs) = (medians[0], medians[1], medians[2], medians[3]);
         return new[]
         {
             modelName, adamW ? "AdamW" : "SGD-momentum", $"{count / 1e6:F1}M", shapes.Count.ToString(CultureInfo.InvariantCulture),
             F(fusedMs), F(portableMs), F(builtInMs), F(floorMs),
             $"{fusedMs / floorMs:F2}x", $"{portableMs / floorMs:F2}x", $"{builtInMs / fusedMs:F1}x",
         };
+
+        (Action, IDisposable) Ours(bool fused)
+        {
+            OptimizerOptions options = adamW ? new AdamWOptions() : new SgdOptions { LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4 };
+            options.UseFusedKernels = fused;
+            Optimizer ours = options.Create(parameters);
+            return (ours.Step, ours);
+        }
+    }
+
+    /// <summary>The memory-traffic floor: in-place operations over flat buffers moving 7 (AdamW) or 5 (SGD) streams.</summary>
+    private sealed class FloorBuffers : IDisposable
+    {
+        private readonly Tensor _p, _g, _m, _v;
+        private readonly Scalar _c = 0.5.ToScalar();
+        private readonly bool _adamW;
+
+        public FloorBuffers(long count, bool adamW)
+        {
+            _adamW = adamW;
+            _p = randn(count);
+            _g = randn(count);
+            _m = zeros(count);
+            _v = adamW ? zeros(count) : empty(0);
+        }
+
+        public void Step()
+        {
+            _p.add_(_g);
+            _m.mul_(_c);
+            if (_adamW)
+            {
+                _v.mul_(_c);
+            }
+        }
+
+        public void Dispose()
+        {
+            _p.Dispose();
+            _g.Dispose();
+            _m.Dispose();
+            _v.Dispose();
+            _c.Dispose();
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        double[] sorted = values.OrderBy(x => x).ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
 
-    private static double Time(Action step)
+    private static double[] Time(Action step, int iterations)
     {
         for (int i = 0; i < s_warmup; i++)
         {
             using DisposeScope scope = NewDisposeScope();
             step();
         }
-        var times = new double[s_iterations];
-        for (int i = 0; i < s_iterations; i++)
+        var times = new double[iterations];
+        for (int i = 0; i < iterations; i++)
         {
             using DisposeScope scope = NewDisposeScope();
             var watch = Stopwatch.StartNew();
             step();
             times[i] = watch.Elapsed.TotalMilliseconds;
         }
-        Array.Sort(times);
-        return times[times.Length / 2];
+        return times;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private static string CpuName()

@@ -136,7 +136,8 @@ internal sealed class AdamOptimizer : Optimizer
                 }
                 // denom = sqrt(v) / sqrt(bias_correction2) + eps. libtorch's CPU sqrt (MKL) is not correctly rounded in
                 // float32 (about 15% of values are 1 ulp off); PyTorch's reference results and the fused kernel are. A
-                // float64 square root rounded to float32 is correctly rounded (double rounding cannot bite at this width).
+                // float64 square root (even 1 ulp off) rounded to float32 is always correctly rounded: the exact root of
+                // a float32 lies at least 2^-51 (relative) away from any float32 rounding midpoint.
                 if (bucket.DType == ScalarType.Float32)
                 {
                     s2.copy_(bucket.Workspace(2, worker, length).copy_(second).sqrt_());

@@ -23,7 +23,9 @@ namespace Microsoft.ML.Optimizers;
 /// every parameter, and its gradient, a view of it: a step is a few large operations (or one fused libtorch kernel)
 /// instead of dozens of small ones per tensor. Parameters therefore must not be moved to another device or type after
 /// the optimizer is created. Gradients that stop being views (e.g. after <c>module.zero_grad()</c>, which sets them to
-/// null so that backward allocates new ones) are detected and copied back in at the next step.
+/// null so that backward allocates new ones) are detected and copied back in at the next step. A parameter can belong
+/// to one live optimizer at a time (each points the parameters at its own buffer); dispose the old optimizer before
+/// creating a new one over the same model.
 /// </para>
 /// <para>
 /// A tensor without a gradient in a step is skipped entirely, as in PyTorch: no weight decay, no state change, and its
