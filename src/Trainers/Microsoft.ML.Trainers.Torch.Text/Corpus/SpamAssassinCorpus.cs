@@ -165,8 +165,9 @@ public static class SpamAssassinCorpus
         {
             throw new InvalidDataException($"'{source}' is not valid JSON: {e.Message}", e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
         {
+            // A non-string field, or a group that is not one of the corpus's.
             throw new InvalidDataException($"'{source}': {e.Message}", e);
         }
         throw new InvalidDataException($"'{source}' lacks the string fields 'group' and 'text'.");
