@@ -5,6 +5,7 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -21,6 +22,9 @@ namespace Microsoft.ML.Trainers.Torch.Text;
 /// </remarks>
 public static class SpamAssassinCorpus
 {
+    // Readable JSON: the file holds data, never HTML, so '<' and quotes need no escaping.
+    private static readonly JsonSerializerOptions s_jsonLines = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The corpus's groups.</summary>
     public static IReadOnlyList<string> Groups { get; } = new[] { "easy-ham-1", "easy-ham-2", "hard-ham-1", "spam-1", "spam-2" };
 
@@ -93,7 +97,7 @@ public static class SpamAssassinCorpus
                 ["category"] = email.Label(3),
                 ["text"] = email.Text,
             };
-            writer.WriteLine(line.ToJsonString());
+            writer.WriteLine(line.ToJsonString(s_jsonLines));
         }
     }
 
@@ -161,8 +165,9 @@ public static class SpamAssassinCorpus
         {
             throw new InvalidDataException($"'{source}' is not valid JSON: {e.Message}", e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
         {
+            // A non-string field, or a group that is not one of the corpus's.
             throw new InvalidDataException($"'{source}': {e.Message}", e);
         }
         throw new InvalidDataException($"'{source}' lacks the string fields 'group' and 'text'.");
