@@ -39,6 +39,13 @@ public abstract class TorchClassificationModel : IDisposable
     /// <summary>The columns of the input data that the model reads.</summary>
     public abstract IReadOnlyList<string> InputColumnNames { get; }
 
+    /// <summary>
+    /// Names (as in <c>named_parameters()</c>) of parameters whose gradients are sparse, such as a hashed
+    /// embedding table. The training loop updates them with plain SGD at the trainer's sparse learning rate
+    /// instead of the chosen optimizer, which needs dense gradients. Empty for most models.
+    /// </summary>
+    public virtual IReadOnlyCollection<string> SparseGradientParameterNames => Array.Empty<string>();
+
     /// <summary>The device the network lives on.</summary>
     public Device Device { get; private set; } = CPU;
 

@@ -51,6 +51,12 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
     /// <summary>Creates the untrained (or pretrained) model for <paramref name="labels"/>, after the seed is set.</summary>
     protected abstract TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel);
 
+    /// <summary>
+    /// The plain-SGD rate for the model's <see cref="TorchClassificationModel.SparseGradientParameterNames"/>
+    /// (scaled by the schedule like the main rate); only trainers whose models have such parameters override it.
+    /// </summary>
+    protected virtual double SparseLearningRate => 0;
+
     /// <inheritdoc />
     public TorchClassificationTransformer Fit(IDataView input)
     {
@@ -86,7 +92,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             TorchClassificationModel model = CreateModel(labels, train, channel);
             try
             {
-                var loop = new TrainingLoop(_host, channel, Options);
+                var loop = new TrainingLoop(_host, channel, Options, SparseLearningRate);
                 TrainingHistory = loop.Run(model, train, validation, device);
                 return new TorchClassificationTransformer(model, labels, Options.LabelColumnName, Options.ScoreColumnName,
                     Options.PredictedLabelColumnName, Options.ScoringBatchSize);

@@ -64,7 +64,7 @@ public sealed class FastTextClassifier : nn.Module<Tensor, Tensor, Tensor>
         named_parameters().Where(p => p.name != EmbeddingWeightName).Select(p => p.parameter);
 
     // TorchSharp hands out a new Parameter wrapper per access, so parameters are told apart by name.
-    private const string EmbeddingWeightName = "embedding.weight";
+    internal const string EmbeddingWeightName = "embedding.weight";
 
     /// <summary>
     /// Logits (batch × classes) for bags of bucket ids: <paramref name="indices"/> holds every row's ids

@@ -20,17 +20,28 @@ internal sealed class TrainingLoop
     private readonly IChannel _channel;
     private readonly TorchTrainerOptions _options;
 
-    public TrainingLoop(IHostEnvironment env, IChannel channel, TorchTrainerOptions options)
+    private readonly double _sparseLearningRate;
+
+    /// <param name="env">Cancellation and progress.</param>
+    /// <param name="channel">Log messages.</param>
+    /// <param name="options">The loop's settings.</param>
+    /// <param name="sparseLearningRate">The SGD rate of the model's sparse-gradient parameters, if it has any.</param>
+    public TrainingLoop(IHostEnvironment env, IChannel channel, TorchTrainerOptions options, double sparseLearningRate = 0)
     {
         _env = env;
         _channel = channel;
         _options = options;
+        _sparseLearningRate = sparseLearningRate;
     }
 
     public IReadOnlyList<EpochMetrics> Run(TorchClassificationModel model, ITrainingSet train, ITrainingSet? validation, Device device)
     {
         model.MoveTo(device);
-        var named = model.Network.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        var trainable = model.Network.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        var sparseNames = model.SparseGradientParameterNames;
+        var named = trainable.Where(p => !sparseNames.Contains(p.name)).ToList();
+        SparseSgd? sparse = sparseNames.Count == 0 ? null
+            : new SparseSgd(trainable.Where(p => sparseNames.Contains(p.name)).Select(p => p.parameter), _sparseLearningRate);
         if (named.Count == 0)
         {
             throw new InvalidOperationException("The model has no trainable parameters (is everything frozen?).");
@@ -64,7 +75,7 @@ internal sealed class TrainingLoop
                 {
                     random.Shuffle(order);
                 }
-                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, scheduler, random, epoch);
+                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, sparse, scheduler, random, epoch);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
                 (double Loss, double Accuracy)? val = validation != null ? Evaluate(model, validation) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
@@ -115,7 +126,7 @@ internal sealed class TrainingLoop
     }
 
     private (double Loss, double Accuracy, int Seen) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
-        int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, Random random, int epoch)
+        int steps, Optimizer optimizer, SparseSgd? sparse, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, Random random, int epoch)
     {
         model.Network.train();
         double lossSum = 0;
@@ -132,12 +143,15 @@ internal sealed class TrainingLoop
             Tensor logits = model.Forward(ToDevice(train.Collate(indices, augment: true, random), model.Device)).to(ScalarType.Float32);
             Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
             optimizer.ZeroGrad();
+            sparse?.ZeroGrad();
             loss.backward();
             if (_options.GradientClipNorm is double clip)
             {
                 optimizer.ClipGradNorm(clip);
             }
             optimizer.Step();
+            // Sparse parameters follow the schedule's multiplier of the main rate.
+            sparse?.Step(_options.Optimizer.LearningRate > 0 ? optimizer.LearningRate / _options.Optimizer.LearningRate : 1);
             scheduler?.Step();
 
             lossSum += loss.item<float>() * (double)indices.Length;

@@ -1,0 +1,143 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Trainers.Torch.Text;
+
+/// <summary>
+/// A trained BERT-family text classifier: configuration, tokenizer settings, vocabulary and weights, all saved
+/// inside the ML.NET model zip (no side files, no download).
+/// </summary>
+/// <remarks>
+/// Scoring is length-bucketed: a scoring batch is sorted by token count and run in groups of
+/// <see cref="LengthBucketSize"/> rows, each padded only to its own longest row, so short texts do not pay for the
+/// longest text of the batch.
+/// </remarks>
+public sealed class BertTextClassificationModel : TorchClassificationModel, ILoadableClassificationModel<BertTextClassificationModel>
+{
+    /// <summary>Rows per forward pass within a length-sorted scoring batch.</summary>
+    public const int LengthBucketSize = 32;
+
+    private const int FormatVersion = 1;
+    private readonly BertForSequenceClassification _network;
+    private readonly BertTextEncoder _encoder;
+    private readonly TextColumns _columns;
+
+    internal BertTextClassificationModel(BertForSequenceClassification network, BertTextTokenizer tokenizer, int maxLength, TextColumns columns)
+        : base(network.Config.NumLabels)
+    {
+        _network = network;
+        _encoder = new BertTextEncoder(tokenizer, maxLength);
+        _columns = columns;
+    }
+
+    /// <summary>The architecture (hidden size, layers, heads, labels, ...).</summary>
+    public BertConfig Config => _network.Config;
+
+    /// <summary>The most tokens per text (or pair), special tokens included; longer input is truncated.</summary>
+    public int MaxLength => _encoder.MaxLength;
+
+    /// <summary>The WordPiece tokenizer the model was trained with.</summary>
+    public BertTextTokenizer Tokenizer => _encoder.Tokenizer;
+
+    internal BertTextEncoder Encoder => _encoder;
+
+    /// <inheritdoc />
+    public override nn.Module Network => _network;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> InputColumnNames => _columns.Names;
+
+    /// <inheritdoc />
+    public override void CheckInputSchema(DataViewSchema schema) => _columns.Check(schema);
+
+    /// <inheritdoc />
+    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new TextBatchFeaturizer<BertEncoding>(row, _columns, _encoder);
+
+    /// <summary>Logits for input ids, token type ids and attention mask (length-bucketed in eval mode).</summary>
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs)
+    {
+        Tensor ids = inputs[0], types = inputs[1], mask = inputs[2];
+        long batch = ids.shape[0];
+        if (_network.training || batch <= LengthBucketSize)
+        {
+            return _network.forward(ids, types, mask);
+        }
+        using var scope = NewDisposeScope();
+        long[] lengths = mask.sum(1).cpu().data<long>().ToArray();
+        long[] order = Enumerable.Range(0, (int)batch).OrderBy(i => lengths[i]).Select(i => (long)i).ToArray();
+        var parts = new List<Tensor>();
+        for (int start = 0; start < order.Length; start += LengthBucketSize)
+        {
+            long[] rows = order.AsSpan(start, Math.Min(LengthBucketSize, order.Length - start)).ToArray();
+            long length = Math.Max(1, rows.Max(r => lengths[r]));
+            Tensor index = tensor(rows, device: ids.device);
+            Tensor Take(Tensor t) => t.index_select(0, index).narrow(1, 0, length);
+            parts.Add(_network.forward(Take(ids), Take(types), Take(mask)));
+        }
+        // Row order[k] is at position k of the concatenation; put every row back at its place.
+        var inverse = new long[batch];
+        for (int k = 0; k < order.Length; k++)
+        {
+            inverse[order[k]] = k;
+        }
+        return cat(parts, 0).index_select(0, tensor(inverse, device: ids.device)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override void Save(Stream stream)
+    {
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(FormatVersion);
+            _columns.Write(writer);
+            writer.Write(MaxLength);
+            writer.Write(Config.ToJson());
+            writer.Write(Tokenizer.Settings.ToJson());
+            using var vocabulary = new MemoryStream();
+            Tokenizer.SaveVocabulary(vocabulary);
+            writer.Write((int)vocabulary.Length);
+            writer.Write(vocabulary.GetBuffer(), 0, (int)vocabulary.Length);
+        }
+        ModuleCheckpoint.Save(_network, stream);
+    }
+
+    /// <inheritdoc />
+    public static BertTextClassificationModel Load(Stream stream)
+    {
+        TextColumns columns;
+        int maxLength;
+        BertConfig config;
+        BertTextTokenizer tokenizer;
+        using (var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            int version = reader.ReadInt32();
+            if (version != FormatVersion)
+            {
+                throw new InvalidDataException($"Saved BERT classifier has format version {version}; this library reads {FormatVersion}.");
+            }
+            columns = TextColumns.Read(reader);
+            maxLength = reader.ReadInt32();
+            config = BertConfig.FromJson(reader.ReadString(), "saved model configuration");
+            BertTokenizerSettings settings = BertTokenizerSettings.FromJson(reader.ReadString());
+            byte[] vocabulary = reader.ReadBytes(reader.ReadInt32());
+            tokenizer = BertTextTokenizer.Create(new MemoryStream(vocabulary, writable: false), settings);
+        }
+        var network = new BertForSequenceClassification(config);
+        try
+        {
+            ModuleCheckpoint.Load(network, stream, "BERT classifier weights");
+            return new BertTextClassificationModel(network, tokenizer, maxLength, columns);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+}

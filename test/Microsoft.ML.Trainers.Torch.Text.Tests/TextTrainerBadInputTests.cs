@@ -1,0 +1,165 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Extensions.Tests;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.Torch;
+using Microsoft.ML.Trainers.Torch.Text;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.Trainers.Torch.Text.Tests;
+
+[TestClass]
+public sealed class TextTrainerBadInputTests
+{
+    private sealed class NumberRow
+    {
+        public float Text { get; set; }
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class LabelRow
+    {
+        public string Label { get; set; } = "";
+    }
+
+    private static IEstimator<ITransformer> Pipeline(MLContext ml, TextClassificationTrainerOptions options) =>
+        TextTestData.MapLabel(ml).Append(ml.MulticlassClassification.Trainers.TextClassification(options));
+
+    private static string CopyCheckpoint()
+    {
+        string folder = TestData.NewTempDir();
+        foreach (string file in Directory.GetFiles(TextTestData.BertCheckpoint))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+        return folder;
+    }
+
+    [TestMethod]
+    public void MissingTextColumnIsNamedBeforeTraining()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = TextClassificationTrainerTests.SmallFastText();
+        options.TextColumnName = "Body";
+        var e = Assert.Throws<ArgumentException>(() => Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(20, 1))));
+        StringAssert.Contains(e.Message, "'Body'");
+    }
+
+    [TestMethod]
+    public void NonTextColumnIsNamed()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = new[] { new NumberRow { Text = 1, Label = "a" }, new NumberRow { Text = 2, Label = "b" } };
+        var e = Assert.Throws<ArgumentException>(() => Pipeline(ml, TextClassificationTrainerTests.SmallFastText()).Fit(ml.Data.LoadFromEnumerable(rows)));
+        StringAssert.Contains(e.Message, "'Text'");
+        StringAssert.Contains(e.Message, "String");
+    }
+
+    [TestMethod]
+    public void ZeroRowsAndSingleClassFailBeforeTraining()
+    {
+        var ml = new MLContext(seed: 1);
+        var empty = ml.Data.LoadFromEnumerable(Array.Empty<TextRow>());
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Data.LoadFromEnumerable(new[] { new LabelRow { Label = "pos" }, new LabelRow { Label = "neg" } }));
+        var e = Assert.Throws<InvalidOperationException>(() => keyed.Append(ml.MulticlassClassification.Trainers.TextClassification(TextClassificationTrainerTests.SmallFastText())).Fit(empty));
+        StringAssert.Contains(e.Message, "no rows");
+
+        var single = ml.Data.LoadFromEnumerable(TextTestData.Sentiment(30, 1).Where(r => r.Label == "pos").ToArray());
+        var e2 = Assert.Throws<InvalidOperationException>(() => keyed.Append(ml.MulticlassClassification.Trainers.TextClassification(TextClassificationTrainerTests.SmallFastText())).Fit(single));
+        StringAssert.Contains(e2.Message, "single class");
+    }
+
+    [TestMethod]
+    public void LongTextIsTruncatedNotAnError()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = TextClassificationTrainerTests.TinyBert(epochs: 1);
+        TextRow[] rows = TextTestData.Sentiment(32, 1);
+        rows[0].Text = string.Concat(Enumerable.Repeat("the movie was good and fun ", 500));
+        var model = Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(rows));
+        Assert.AreEqual(32, model.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<float[]>("Score").Count(s => s.Length == 2));
+    }
+
+    [TestMethod]
+    public void OptionsAreCheckedAtConstruction()
+    {
+        var ml = new MLContext(seed: 1);
+        var trainers = ml.MulticlassClassification.Trainers;
+        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions()));  // BERT with nothing to start from
+        var e = Assert.Throws<DirectoryNotFoundException>(() => trainers.TextClassification(new TextClassificationTrainerOptions { CheckpointFolder = "/no/such/folder" }));
+        StringAssert.Contains(e.Message, "/no/such/folder");
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions { CheckpointFolder = TextTestData.BertCheckpoint, MaxSequenceLength = 1 }));
+        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { FreezeEncoder = true }));
+        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { CheckpointFolder = TextTestData.BertCheckpoint }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { EmbeddingLearningRate = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { Dropout = 1 }));
+        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { SecondTextColumnName = "Text" }));
+    }
+
+    [TestMethod]
+    public void MaxLengthBeyondThePositionEmbeddingsIsNamed()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = TextClassificationTrainerTests.TinyBert();
+        options.MaxSequenceLength = 65;  // the checkpoint has 64 positions
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(20, 1))));
+        StringAssert.Contains(e.Message, "max_position_embeddings");
+    }
+
+    [TestMethod]
+    public void CheckpointWithMissingFilesNamesTheFile()
+    {
+        var ml = new MLContext(seed: 1);
+        foreach (string missing in new[] { "config.json", "model.safetensors" })
+        {
+            string folder = CopyCheckpoint();
+            File.Delete(Path.Combine(folder, missing));
+            var e = Assert.Throws<FileNotFoundException>(() => ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationTrainerOptions { CheckpointFolder = folder }));
+            StringAssert.Contains(e.Message, missing);
+        }
+        string noVocabulary = CopyCheckpoint();
+        File.Delete(Path.Combine(noVocabulary, "vocab.txt"));
+        File.Delete(Path.Combine(noVocabulary, "tokenizer.json"));
+        var e3 = Assert.Throws<FileNotFoundException>(() => ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationTrainerOptions { CheckpointFolder = noVocabulary }));
+        StringAssert.Contains(e3.Message, "vocab.txt");
+    }
+
+    [TestMethod]
+    public void UnknownArchitectureInConfigIsNamed()
+    {
+        var ml = new MLContext(seed: 1);
+        string folder = CopyCheckpoint();
+        string config = Path.Combine(folder, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"model_type\": \"bert\"", "\"model_type\": \"gpt2\""));
+        var options = TextClassificationTrainerTests.TinyBert();
+        options.CheckpointFolder = folder;
+        var e = Assert.Throws<InvalidDataException>(() => Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(20, 1))));
+        StringAssert.Contains(e.Message, "gpt2");
+    }
+
+    [TestMethod]
+    public void MismatchedTensorShapeNamesTheTensor()
+    {
+        var ml = new MLContext(seed: 1);
+        string folder = CopyCheckpoint();
+        string config = Path.Combine(folder, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"intermediate_size\": 64", "\"intermediate_size\": 48"));
+        var options = TextClassificationTrainerTests.TinyBert();
+        options.CheckpointFolder = folder;
+        var e = Assert.Throws<CheckpointMismatchException>(() => Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(20, 1))));
+        StringAssert.Contains(e.Message, "intermediate.dense.weight");
+    }
+
+    [TestMethod]
+    public void LabelUnseenInTrainingIsRejectedAtPrediction()
+    {
+        var ml = new MLContext(seed: 1);
+        TextRow[] train = TextTestData.Sentiment(40, 1);
+        var model = Pipeline(ml, TextClassificationTrainerTests.SmallFastText(epochs: 1)).Fit(ml.Data.LoadFromEnumerable(train));
+        TextRow[] test = { new() { Text = "the plot was fun", Label = "pos" }, new() { Text = "free money", Label = "spam" } };
+        var e = Assert.Throws<InvalidOperationException>(() => model.Transform(ml.Data.LoadFromEnumerable(test)).GetColumn<float[]>("Score").ToList());
+        StringAssert.Contains(e.Message, "Label");
+    }
+}
