@@ -72,7 +72,8 @@ public sealed class BertModelGoldenTests
         BertCheckpoint checkpoint = BertCheckpoint.Load(BertGoldenData.ModelDir, new BertLoadOptions { Dropout = 0 });
         using BertForSequenceClassification model = checkpoint.Model;
         model.train();
-        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-3, weight_decay: 0.01);
+        // This library's AdamW (the one the text trainer uses), with PyTorch's defaults for betas and eps.
+        using Microsoft.ML.Optimizers.Optimizer optimizer = new Microsoft.ML.Optimizers.AdamWOptions { LearningRate = 1e-3, WeightDecay = 0.01 }.Create(model.parameters());
         using var scope = NewDisposeScope();
         (Tensor ids, Tensor types, Tensor mask) = GoldenBatchTensors(b);
         Tensor target = tensor(labels);
@@ -81,11 +82,11 @@ public sealed class BertModelGoldenTests
         for (int step = 0; step < expected.Length; step++)
         {
             using var stepScope = NewDisposeScope();
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             Tensor loss = nn.functional.cross_entropy(model.forward(ids, types, mask), target);
             losses[step] = loss.item<float>();
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
         }
 
         for (int i = 0; i < expected.Length; i++)

@@ -85,7 +85,7 @@ public sealed class FastTextTests
     [TestMethod]
     public void TrainsToHighAccuracyOnTheSpamSubset()
     {
-        // 240 training messages incl. hard ham; the majority class is 0.6. The full-corpus figure (>= 0.99) comes from samples/SpamSpeedProbe.
+        // 240 training messages incl. hard ham; the majority class is 0.6. The full-corpus figure (>= 0.99) comes from samples/SpamAssassin.
         var emails = SpamAssassinCorpus.LoadSubset(Path.Combine(TestData.Root, "spam", "spamassassin-subset.jsonl"));
         var random = new Random(1);
         int[] order = Enumerable.Range(0, emails.Count).OrderBy(_ => random.Next()).ToArray();
