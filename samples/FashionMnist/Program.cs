@@ -19,7 +19,7 @@ using Microsoft.ML.Trainers.Torch.Images;
 var arguments = SampleArguments.Parse(args);
 string dataDir = arguments.Get("data-dir", "/usr/share/datasets/fashion-mnist");
 string optimizer = arguments.Get("optimizer", "sgdm");
-int epochs = int.Parse(arguments.Get("epochs", "25"), CultureInfo.InvariantCulture);
+int epochs = int.Parse(arguments.Get("epochs", "15"), CultureInfo.InvariantCulture);
 string precision = arguments.Get("precision", "bf16");
 int? trainLimit = arguments.Has("train-limit") ? int.Parse(arguments.Get("train-limit", ""), CultureInfo.InvariantCulture) : null;
 string modelPath = arguments.Get("model", Path.Combine(Path.GetTempPath(), "fashion-mnist-resnet.zip"));
