@@ -5,7 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.Torch.Images;
 
-/// <summary>Fashion-MNIST as an IDataView: "Pixels" (784 floats, 0–255) and "Label" (class name).</summary>
+/// <summary>Fashion-MNIST as an IDataView: "Pixels" (784 floats, scaled to [0, 1]) and "Label" (class name).</summary>
 internal static class FashionMnistData
 {
     public static readonly string[] ClassNames =
@@ -33,7 +33,7 @@ internal static class FashionMnistData
         var data = Enumerable.Range(0, count).Select(i => new Row
         {
             Label = ClassNames[classes[i]],
-            Pixels = pixels.AsSpan(i * size, size).ToArray().Select(b => (float)b).ToArray(),
+            Pixels = pixels.AsSpan(i * size, size).ToArray().Select(b => b / 255f).ToArray(),
         }).ToList();
         return ml.Data.LoadFromEnumerable(data);
     }

@@ -1,7 +1,10 @@
 // Trains a ResNet on Fashion-MNIST (60k training images) with the optimizer of your choice, evaluates it
 // on the 10k test images, saves the model, and prints "accuracy=<test accuracy> seconds=<training seconds>".
 //   dotnet run -c Release --project samples/FashionMnist -- [--optimizer sgdm|adamw] [--epochs N] [--train-limit N]
-//        [--data-dir DIR] [--model PATH] [--threads N]
+//        [--precision bf16|fp32] [--lr X] [--threads N] [--data-dir DIR] [--model PATH]
+// The recipe: CIFAR-style ResNet-18 at base width 16, mixed bfloat16, batch 128, 3% linear warmup then cosine decay,
+// random crop (padding 2) and horizontal flip; SGD with Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW
+// (lr 2e-3, weight decay 0.05), no weight decay on biases and norms.
 using System;
 using System.Diagnostics;
 using System.Globalization;
@@ -16,7 +19,8 @@ using Microsoft.ML.Trainers.Torch.Images;
 var arguments = SampleArguments.Parse(args);
 string dataDir = arguments.Get("data-dir", "/usr/share/datasets/fashion-mnist");
 string optimizer = arguments.Get("optimizer", "sgdm");
-int epochs = int.Parse(arguments.Get("epochs", "12"), CultureInfo.InvariantCulture);
+int epochs = int.Parse(arguments.Get("epochs", "15"), CultureInfo.InvariantCulture);
+string precision = arguments.Get("precision", "bf16");
 int? trainLimit = arguments.Has("train-limit") ? int.Parse(arguments.Get("train-limit", ""), CultureInfo.InvariantCulture) : null;
 string modelPath = arguments.Get("model", Path.Combine(Path.GetTempPath(), "fashion-mnist-resnet.zip"));
 
@@ -31,7 +35,7 @@ ml.Log += (_, e) =>
 
 IDataView train = FashionMnistData.Load(ml, dataDir, "train", trainLimit);
 IDataView test = FashionMnistData.Load(ml, dataDir, "t10k", null);
-Console.WriteLine($"Fashion-MNIST: {train.GetRowCount()} training and {test.GetRowCount()} test images, optimizer {optimizer}, {epochs} epochs");
+Console.WriteLine($"Fashion-MNIST: {train.GetRowCount()} training and {test.GetRowCount()} test images, optimizer {optimizer}, {epochs} epochs, precision {precision}");
 
 var options = new ImageClassificationTrainerOptions
 {
@@ -39,18 +43,31 @@ var options = new ImageClassificationTrainerOptions
     ImageChannels = 1,
     ImageHeight = 28,
     ImageWidth = 28,
+    // Widths must be multiples of 16 (libtorch's CPU convolution backward is wrong otherwise); 16 is fast on 2 cores.
     Architecture = ResNetArchitecture.CifarResNet18,
-    BaseWidth = 32,
+    BaseWidth = 16,
     Epochs = epochs,
     BatchSize = 128,
-    LabelSmoothing = 0.1,
+    // 28x28 images: a 2-pixel shift is the useful range (4 loses too much of the garment).
+    CropPadding = 2,
+    HorizontalFlip = true,
+    // Fashion-MNIST's training-set statistics (pixels scaled to [0, 1]).
+    NormalizationMean = new[] { 0.286f },
+    NormalizationStd = new[] { 0.353f },
+    Schedule = new WarmupCosineSchedule { WarmupRatio = 0.03 },
+    Precision = precision switch
+    {
+        "bf16" => TrainingPrecision.MixedBFloat16,
+        "fp32" => TrainingPrecision.Float32,
+        _ => throw new ArgumentException($"--precision must be bf16 or fp32 (was '{precision}')."),
+    },
     Threads = arguments.Has("threads") ? int.Parse(arguments.Get("threads", ""), CultureInfo.InvariantCulture) : null,
 };
-(options.Optimizer, options.Schedule) = optimizer switch
+double? learningRate = arguments.Has("lr") ? double.Parse(arguments.Get("lr", ""), CultureInfo.InvariantCulture) : null;
+options.Optimizer = optimizer switch
 {
-    "sgdm" => ((OptimizerOptions)new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 },
-               (ScheduleOptions)new OneCycleSchedule { MaxLearningRate = 0.1 }),
-    "adamw" => (new AdamWOptions { LearningRate = 2e-3, WeightDecay = 0.05 }, new OneCycleSchedule { MaxLearningRate = 2e-3 }),
+    "sgdm" => new SgdOptions { LearningRate = learningRate ?? 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 },
+    "adamw" => new AdamWOptions { LearningRate = learningRate ?? 2e-3, WeightDecay = 0.05 },
     _ => throw new ArgumentException($"--optimizer must be sgdm or adamw (was '{optimizer}')."),
 };
 

@@ -63,6 +63,13 @@ public abstract class TorchTrainerOptions
     /// <summary>"cpu", "cuda", "cuda:N" or "auto" (CUDA needs the CUDA TorchSharp backend).</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// The number format of the forward and backward passes while training: <see cref="TrainingPrecision.Float32"/>
+    /// (default) or <see cref="TrainingPrecision.MixedBFloat16"/> (bfloat16 compute with float32 master weights).
+    /// Scoring and the saved model are float32 either way.
+    /// </summary>
+    public TrainingPrecision Precision { get; set; } = TrainingPrecision.Float32;
+
     /// <summary>Threads libtorch may use during training and scoring; null keeps its default.</summary>
     public int? Threads { get; set; }
 
@@ -107,6 +114,10 @@ public abstract class TorchTrainerOptions
         if (Threads is int threads && threads < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(Threads), $"Threads must be at least 1 or null (was {threads}).");
+        }
+        if (!Enum.IsDefined(Precision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Precision), $"Precision must be Float32 or MixedBFloat16 (was {(int)Precision}).");
         }
         RequireAtLeast(LogEveryNSteps, 0, nameof(LogEveryNSteps));
         string device = (Device ?? "").Trim().ToLowerInvariant();

@@ -19,6 +19,7 @@ internal sealed class TrainingLoop
     private readonly IHostEnvironment _env;
     private readonly IChannel _channel;
     private readonly TorchTrainerOptions _options;
+    private MixedPrecisionTraining? _mixed;
 
     private readonly double _sparseLearningRate;
 
@@ -46,6 +47,10 @@ internal sealed class TrainingLoop
         {
             throw new InvalidOperationException("The model has no trainable parameters (is everything frozen?).");
         }
+        // Declared before the optimizer so that it is disposed after it: the optimizer holds the float32 masters.
+        using MixedPrecisionTraining? mixed = _options.Precision == TrainingPrecision.MixedBFloat16 ? new MixedPrecisionTraining(model.Network, named) : null;
+        _mixed = mixed;
+        named = mixed?.OptimizedParameters ?? named;
         IReadOnlyList<ParameterGroup> groups = _options.NoWeightDecayForBiasAndNorm
             ? ParameterGroup.SplitNoDecay(named)
             : new[] { new ParameterGroup(named.Select(p => p.parameter)) };
@@ -96,7 +101,7 @@ internal sealed class TrainingLoop
                         if (_options.RestoreBestEpoch && epoch < _options.Epochs)
                         {
                             DisposeAll(best);
-                            best = Snapshot(model.Network);
+                            best = mixed?.Snapshot() ?? Snapshot(model.Network);
                         }
                         else
                         {
@@ -111,6 +116,8 @@ internal sealed class TrainingLoop
                     }
                 }
             }
+            // The float32 network must be back before the best epoch's float32 weights are restored into it.
+            mixed?.Finish();
             if (best != null && bestEpoch != history.Count)
             {
                 _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation accuracy {bestAccuracy:F4}).");
@@ -145,11 +152,13 @@ internal sealed class TrainingLoop
             optimizer.ZeroGrad();
             sparse?.ZeroGrad();
             loss.backward();
+            _mixed?.CopyGradientsToMasters();
             if (_options.GradientClipNorm is double clip)
             {
                 optimizer.ClipGradNorm(clip);
             }
             optimizer.Step();
+            _mixed?.CopyMastersToWorking();
             // Sparse parameters follow the schedule's multiplier of the main rate.
             sparse?.Step(_options.Optimizer.LearningRate > 0 ? optimizer.LearningRate / _options.Optimizer.LearningRate : 1);
             scheduler?.Step();
@@ -199,8 +208,11 @@ internal sealed class TrainingLoop
         return tensor(labels, device: device);
     }
 
-    private static IReadOnlyList<Tensor> ToDevice(IReadOnlyList<Tensor> inputs, Device device)
-        => inputs.Select(t => t.device == device ? t : t.to(device)).ToArray();
+    private IReadOnlyList<Tensor> ToDevice(IReadOnlyList<Tensor> inputs, Device device)
+    {
+        IReadOnlyList<Tensor> onDevice = inputs.Select(t => t.device == device ? t : t.to(device)).ToArray();
+        return _mixed?.CastInputs(onDevice) ?? onDevice;
+    }
 
     private static Dictionary<string, Tensor> Snapshot(nn.Module network)
     {
