@@ -96,6 +96,7 @@ public sealed class TextTrainerBadInputTests
         Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { EmbeddingLearningRate = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { Dropout = 1 }));
         Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { SecondTextColumnName = "Text" }));
+        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { Precision = TrainingPrecision.MixedBFloat16 }));
     }
 
     [TestMethod]

@@ -186,6 +186,11 @@ public sealed class TextClassificationTrainerOptions : TorchTrainerOptions
         {
             throw new ArgumentException("FreezeEncoder applies to the Bert architecture; a FastText model trains all its weights.", nameof(FreezeEncoder));
         }
+        if (Precision != TrainingPrecision.Float32)
+        {
+            // Its time goes to hashing and sparse row updates, not matrix products: bfloat16 gains nothing and would round the table.
+            throw new ArgumentException("Precision must be Float32 for the FastText architecture.", nameof(Precision));
+        }
         if (FastText is null)
         {
             throw new ArgumentNullException(nameof(FastText), "FastText must be set (for example new FastTextOptions()).");

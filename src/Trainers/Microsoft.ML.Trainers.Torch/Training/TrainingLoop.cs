@@ -47,6 +47,10 @@ internal sealed class TrainingLoop
         {
             throw new InvalidOperationException("The model has no trainable parameters (is everything frozen?).");
         }
+        if (sparse != null && _options.Precision != TrainingPrecision.Float32)
+        {
+            throw new NotSupportedException($"Precision {_options.Precision} does not support models with sparse-gradient parameters; use Float32.");
+        }
         // Declared before the optimizer so that it is disposed after it: the optimizer holds the float32 masters.
         using MixedPrecisionTraining? mixed = _options.Precision == TrainingPrecision.MixedBFloat16 ? new MixedPrecisionTraining(model.Network, named) : null;
         _mixed = mixed;
