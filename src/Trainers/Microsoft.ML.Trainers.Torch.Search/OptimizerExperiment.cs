@@ -68,7 +68,8 @@ public sealed class OptimizerExperiment<TOptions> where TOptions : TorchTrainerO
         LabelKeyInfo labels = LabelKeyInfo.FromSchema(validationData.Schema, _template.LabelColumnName);
         IReadOnlyList<(int Configurations, int Epochs)> rungs = Options.Budget.Rungs();
         IReadOnlyList<TrialConfiguration> configurations = ConfigurationSampler.Sample(Options.SearchSpace, Options.Budget.MaxTrials, Options.Seed);
-        var env = (IHostEnvironment)_mlContext;
+        // The context's own environment (the one its catalogs hand to trainers) is what CancelExecution marks.
+        IHostEnvironment env = MLNetBridge.EnvironmentOf(_mlContext.MulticlassClassification.Trainers);
         var clock = Stopwatch.StartNew();
         var trials = new List<TrialResult>();
         TrialResult? bestTrial = null;
