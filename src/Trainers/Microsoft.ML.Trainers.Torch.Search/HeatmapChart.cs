@@ -77,6 +77,16 @@ public sealed class HeatmapChart
             }
         }
         var plot = new Plot();
+        bool allMissing = true;
+        foreach (double v in Values)
+        {
+            allMissing &= double.IsNaN(v);
+        }
+        if (allMissing)
+        {
+            // ScottPlot cannot derive a colour range from NaN only (an experiment whose first rung completed nothing).
+            flipped[0, 0] = 0;
+        }
         var heatmap = plot.Add.Heatmap(flipped);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.Extent = new CoordinateRect(-0.5, columns - 0.5, -0.5, rows - 0.5);
