@@ -30,11 +30,11 @@ string dataDir = arguments.Get("data-dir", "/usr/share/datasets/fashion-mnist");
 string outDir = arguments.Get("out", "decoupled-weight-decay-output");
 int trainLimit = int.Parse(arguments.Get("train-limit", "3000"), invariant);
 int testLimit = int.Parse(arguments.Get("test-limit", "5000"), invariant);
-int epochs = int.Parse(arguments.Get("epochs", "15"), invariant);
+int epochs = int.Parse(arguments.Get("epochs", "25"), invariant);
 int seeds = int.Parse(arguments.Get("seeds", "1"), invariant);
 int threads = int.Parse(arguments.Get("threads", "1"), invariant);
 int hidden = int.Parse(arguments.Get("hidden", "128"), invariant);
-int batchSize = int.Parse(arguments.Get("batch-size", "128"), invariant);
+int batchSize = int.Parse(arguments.Get("batch-size", "32"), invariant);
 Directory.CreateDirectory(outDir);
 
 // Half-decade grids: 10^(k/2).
