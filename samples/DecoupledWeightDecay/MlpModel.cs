@@ -7,7 +7,6 @@ using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers.Torch;
 using static TorchSharp.torch;
 
-
 /// <summary>Linear → ReLU → linear over a float vector.</summary>
 internal sealed class MlpModel : TorchClassificationModel
 {

@@ -7,9 +7,8 @@ using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers.Torch;
 using static TorchSharp.torch;
 
-
 /// <summary>
-/// A one-hidden-layer MLP over a float vector, on the engine's base classes: small enough that a 70-run grid
+/// A one-hidden-layer MLP over a float vector, on the engine's base classes: small enough that a grid of a hundred runs
 /// trains in minutes on two CPU cores, where even the smallest ResNet would take hours.
 /// </summary>
 internal sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
