@@ -50,6 +50,29 @@ train = keys.Transform(train);
 test = keys.Transform(test);
 Console.WriteLine($"Fashion-MNIST: {trainLimit} training images, {testLimit} test images; MLP 784-{hidden}-10, {epochs} epochs, batch {batchSize}, cosine schedule, {seeds} seed(s), {threads} thread(s).");
 
+if (arguments.Has("search"))
+{
+    // The optimizer search on the same model: which optimizer and hyperparameters win at this budget? Trials are
+    // selected on 5,000 training-split images after the first trainLimit (not used for training), then the winner is
+    // scored once on the test images.
+    int trials = int.Parse(arguments.Get("search", "27"), invariant);
+    IDataView validation = keys.Transform(ml.Data.SkipRows(LoadFeatures(ml, dataDir, "train", trainLimit + 5000), trainLimit));
+    var experiment = OptimizerExperiment.Create(ml, new MlpOptions { Hidden = hidden, BatchSize = batchSize, Seed = 1, Threads = threads },
+        o => new MlpTrainer(ml, o), new OptimizerExperimentOptions
+        {
+            Seed = 1,
+            Budget = new ExperimentBudget { MaxTrials = trials, MinEpochsPerTrial = 1, MaxEpochsPerTrial = epochs, ReductionFactor = 3 },
+            TrialCompleted = t => Console.WriteLine(t),
+        });
+    using OptimizerExperimentResult result = experiment.Run(train, validation);
+    Console.Write(LeaderboardFormatter.ToTable(result.Leaderboard));
+    var testMetrics = ml.MulticlassClassification.Evaluate(result.BestModel.Transform(test));
+    Console.WriteLine($"Winner's test accuracy: {testMetrics.MicroAccuracy:F4} on {testLimit} test images.");
+    ExperimentReport.Write(result, Path.Combine(outDir, "search"));
+    Console.WriteLine($"Best: {result.BestTrial} ({result.Trials.Count} trials, {result.Seconds / 60:F1} min). Report in {Path.GetFullPath(Path.Combine(outDir, "search"))}.");
+    return;
+}
+
 var rows = new List<string> { "optimizer,learning_rate,grid_weight_decay,pytorch_weight_decay,decay_per_step,seed,test_accuracy,test_error,test_log_loss,seconds" };
 var adamError = new double[l2Coefficients.Length, learningRates.Length];
 var adamwError = new double[decoupledFactors.Length, learningRates.Length];

@@ -46,6 +46,7 @@ public static class LearningCurvesChart
         string metric = trials.Count > 0 ? trials[0].Metric.ToString() : "metric";
         plot.Title(title ?? $"Validation {metric} per epoch (line width = rung)");
         plot.XLabel("epoch");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.YLabel(metric);
         plot.ShowLegend(Alignment.LowerRight);
         return plot;
