@@ -80,6 +80,27 @@ public abstract class TorchTrainerOptions
     public Action<EpochMetrics>? EpochCallback { get; set; }
 
     /// <summary>
+    /// Called after every epoch with its metrics and the model as it stands (before any best-epoch restore), so
+    /// the optimizer search can score each epoch with ML.NET's evaluators. The model must not be disposed or
+    /// kept; it is in eval mode or train mode as the callee leaves it (the next epoch sets train mode).
+    /// </summary>
+    internal Action<EpochMetrics, TorchClassificationModel>? EpochModelCallback { get; set; }
+
+    /// <summary>
+    /// A copy of these options for another training run (an optimizer search trains many variants of one
+    /// template): a shallow copy of every setting, with <see cref="Optimizer"/> and <see cref="Schedule"/>
+    /// cloned so changing the copy's hyperparameters leaves the template alone. Data (the validation set)
+    /// and callbacks are shared, not copied.
+    /// </summary>
+    public virtual TorchTrainerOptions Clone()
+    {
+        var copy = (TorchTrainerOptions)MemberwiseClone();
+        copy.Optimizer = Optimizer?.Clone()!;
+        copy.Schedule = Schedule?.Clone();
+        return copy;
+    }
+
+    /// <summary>
     /// Checks every option, throwing an exception that names the option. Trainers call it at
     /// construction so bad settings fail before any data is read.
     /// </summary>

@@ -93,6 +93,7 @@ internal sealed class TrainingLoop
                 _channel.Info(MessageSensitivity.None, metrics.ToString());
                 progress?.Checkpoint(metrics.TrainLoss, metrics.TrainAccuracy, metrics.ValidationLoss, metrics.ValidationAccuracy, metrics.LearningRate, epoch);
                 _options.EpochCallback?.Invoke(metrics);
+                _options.EpochModelCallback?.Invoke(metrics, model);
 
                 if (val is (double valLoss, double valAccuracy))
                 {

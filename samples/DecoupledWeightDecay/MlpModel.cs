@@ -1,0 +1,72 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers.Torch;
+using static TorchSharp.torch;
+
+/// <summary>Linear → ReLU → linear over a float vector.</summary>
+internal sealed class MlpModel : TorchClassificationModel
+{
+    private readonly nn.Module<Tensor, Tensor> _network;
+    private readonly string _featureColumn;
+    private readonly int _size;
+
+    public MlpModel(string featureColumn, int size, int hidden, int classCount) : base(classCount)
+    {
+        _featureColumn = featureColumn;
+        _size = size;
+        _network = nn.Sequential(nn.Linear(size, hidden), nn.ReLU(), nn.Linear(hidden, classCount));
+    }
+
+    public override nn.Module Network => _network;
+
+    public override IReadOnlyList<string> InputColumnNames => new[] { _featureColumn };
+
+    public override void CheckInputSchema(DataViewSchema schema)
+    {
+        if (schema.GetColumnOrNull(_featureColumn) is not { Type: VectorDataViewType { Size: int n } } || n != _size)
+        {
+            throw new ArgumentException($"Feature column '{_featureColumn}' must be a vector of {_size} floats.");
+        }
+    }
+
+    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new Featurizer(this, row);
+
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs) => _network.forward(inputs[0]);
+
+    public override void Save(Stream stream) => throw new NotSupportedException("The test model is not saved.");
+
+    private sealed class Featurizer : IBatchFeaturizer
+    {
+        private readonly MlpModel _model;
+        private readonly ValueGetter<VBuffer<float>> _getter;
+        private readonly List<float> _values = new();
+        private VBuffer<float> _buffer;
+
+        public Featurizer(MlpModel model, DataViewRow row)
+        {
+            _model = model;
+            _getter = row.GetGetter<VBuffer<float>>(row.Schema[model._featureColumn]);
+        }
+
+        public int Count { get; private set; }
+
+        public void Add(long rowIndex)
+        {
+            _getter(ref _buffer);
+            foreach (float value in _buffer.DenseValues()) _values.Add(value);
+            Count++;
+        }
+
+        public IReadOnlyList<Tensor> TakeBatch()
+        {
+            Tensor batch = tensor(_values.ToArray()).view(Count, _model._size);
+            _values.Clear();
+            Count = 0;
+            return new[] { batch };
+        }
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Loshchilov & Hutter's decoupled-weight-decay result on Fashion-MNIST: installs the data (Debian package) if needed,
+# trains the learning-rate x weight-decay grids for Adam-with-L2 and AdamW, and writes heatmaps and a CSV.
+# Usage: samples/DecoupledWeightDecay/run.sh [--out DIR] [--train-limit N] [--epochs N] [--seeds N] [--threads N]
+set -euo pipefail
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq dataset-fashion-mnist
+fi
+cd "$(dirname "$0")/../.."
+exec dotnet run -c Release --project samples/DecoupledWeightDecay -- "$@"

@@ -1,0 +1,44 @@
+using System;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.Torch.Search;
+
+namespace Microsoft.ML.Extensions.Tests;
+
+/// <summary>The committed Fashion-MNIST subset as key-labelled float vectors, and a fast experiment setup over it.</summary>
+internal static class TinyData
+{
+    private sealed class Row
+    {
+        public string Label { get; set; } = "";
+
+        [VectorType(28 * 28)]
+        public float[] Features { get; set; } = Array.Empty<float>();
+    }
+
+    /// <summary>Training (first <paramref name="trainCount"/> of 1,000) and validation (first <paramref name="validationCount"/> of 300 test images) data, labels mapped to keys by one mapping.</summary>
+    public static (IDataView Train, IDataView Validation) Load(MLContext ml, int trainCount = 600, int validationCount = 200)
+    {
+        IDataView train = ml.Data.LoadFromEnumerable(Rows("train", trainCount));
+        IDataView validation = ml.Data.LoadFromEnumerable(Rows("t10k", validationCount));
+        ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
+        return (keys.Transform(train), keys.Transform(validation));
+    }
+
+    private static Row[] Rows(string split, int count)
+    {
+        var (pixels, labels, n) = FashionMnistSubset.Read(split, count);
+        return Enumerable.Range(0, n).Select(i => new Row
+        {
+            Label = $"class{labels[i]}",
+            Features = pixels.AsSpan(i * 784, 784).ToArray().Select(b => b / 255f).ToArray(),
+        }).ToArray();
+    }
+
+    /// <summary>Template options for the tiny MLP: one thread (bit-reproducible), batch 64.</summary>
+    public static TinyMlpOptions Template() => new() { BatchSize = 64, Threads = 1, Seed = 7, Hidden = 32 };
+
+    public static OptimizerExperiment<TinyMlpOptions> Experiment(MLContext ml, OptimizerExperimentOptions options, TinyMlpOptions? template = null)
+        => OptimizerExperiment.Create(ml, template ?? Template(), o => new TinyMlpTrainer(ml, o), options);
+}
