@@ -146,7 +146,7 @@ internal sealed class AdamOptimizer : Optimizer
                 {
                     s2.copy_(second).sqrt_();
                 }
-                s2.div_(bc2Sqrts[segment]).add_(eps);
+                s2.div_(bc2Sqrts[segment]).add_(eps, Scalars.One);
                 // param += -step_size * exp_avg / denom
                 p.addcdiv_(m, s2, negStepSizes[segment]);
             });

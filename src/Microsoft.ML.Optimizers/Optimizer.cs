@@ -292,7 +292,7 @@ public abstract class Optimizer : IDisposable
                 // Squares summed by ATen's (pairwise) reduction in float64; not BLAS dot, whose own threading would
                 // start a thread team per worker.
                 Tensor wide = bucket.Workspace(2, worker, length).copy_(bucket.Grads.narrow(0, offset, length));
-                totals[worker].add_(wide.mul_(wide).sum());
+                totals[worker].add_(wide.mul_(wide).sum(), Scalars.One);
             });
             foreach (Tensor total in totals)
             {

@@ -61,7 +61,7 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
         using DisposeScope scope = NewDisposeScope();
         Tensor identity = ResNetLayers.Shortcut(x, _downsample, _stride);
         Tensor branch = _bn1.forward(_conv1.forward(x)).relu_();
-        Tensor output = _bn2.forward(_conv2.forward(branch)).add_(identity).relu_();
+        Tensor output = _bn2.forward(_conv2.forward(branch)).add_(identity, TorchScalars.One).relu_();
         return output.MoveToOuterDisposeScope();
     }
 

@@ -68,7 +68,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         Tensor identity = ResNetLayers.Shortcut(x, _downsample, _stride);
         Tensor branch = _bn1.forward(_conv1.forward(x)).relu_();
         branch = _bn2.forward(_conv2.forward(branch)).relu_();
-        Tensor output = _bn3.forward(_conv3.forward(branch)).add_(identity).relu_();
+        Tensor output = _bn3.forward(_conv3.forward(branch)).add_(identity, TorchScalars.One).relu_();
         return output.MoveToOuterDisposeScope();
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -33,11 +34,13 @@ internal sealed class SparseSgd
     public void Step(double scheduleFactor)
     {
         using var noGrad = no_grad();
+        // Held for the whole loop: a temporary Scalar could be finalized during the native call.
+        using Scalar alpha = (-LearningRate * scheduleFactor).ToScalar();
         foreach (Parameter p in _parameters)
         {
             if (p.grad is Tensor grad)
             {
-                p.add_(grad, alpha: -LearningRate * scheduleFactor);
+                p.add_(grad, alpha);
             }
         }
     }
