@@ -17,7 +17,9 @@ public sealed class EarlyStoppingTests
     private const double ValidationFraction = 0.25;
 
     [TestMethod]
-    public void StopsEarlyAndRestoresTheBestEpoch()
+    [DataRow(TrainingPrecision.Float32)]
+    [DataRow(TrainingPrecision.MixedBFloat16)]
+    public void StopsEarlyAndRestoresTheBestEpoch(TrainingPrecision precision)
     {
         var ml = new MLContext(seed: 1);
         FashionMnistSubset.PixelRow[] rows = FashionMnistSubset.PixelRows("train", 300);
@@ -38,6 +40,7 @@ public sealed class EarlyStoppingTests
             ValidationFraction = ValidationFraction,
             EarlyStoppingPatience = 2,
             RestoreBestEpoch = true,
+            Precision = precision,
             Seed = Seed,
             EpochCallback = history.Add,
         };
@@ -62,8 +65,10 @@ public sealed class EarlyStoppingTests
         var validation = HeldOutRows(rows);
         Assert.HasCount((int)Math.Round(rows.Length * ValidationFraction), validation, "the held-out split is reproduced");
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(ml.Data.LoadFromEnumerable(validation)));
-        Assert.AreEqual(best.ValidationAccuracy!.Value, metrics.MicroAccuracy, 1e-12, $"restored weights are epoch {best.Epoch}'s:\n" + epochs);
-        Assert.AreEqual(best.ValidationLoss!.Value, metrics.LogLoss, 1e-3, $"restored weights are epoch {best.Epoch}'s:\n" + epochs);
+        // Mixed precision validates in bfloat16 during training but the restored model scores in float32: close, not equal.
+        bool exact = precision == TrainingPrecision.Float32;
+        Assert.AreEqual(best.ValidationAccuracy!.Value, metrics.MicroAccuracy, exact ? 1e-12 : 0.03, $"restored weights are epoch {best.Epoch}'s:\n" + epochs);
+        Assert.AreEqual(best.ValidationLoss!.Value, metrics.LogLoss, exact ? 1e-3 : 0.05, $"restored weights are epoch {best.Epoch}'s:\n" + epochs);
         EpochMetrics last = history[^1];
         Assert.IsTrue(last.ValidationAccuracy != best.ValidationAccuracy || last.ValidationLoss != best.ValidationLoss,
             "the last epoch differs from the best, so the restore is observable:\n" + epochs);
