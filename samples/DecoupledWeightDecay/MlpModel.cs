@@ -37,7 +37,7 @@ internal sealed class MlpModel : TorchClassificationModel
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs) => _network.forward(inputs[0]);
 
-    public override void Save(Stream stream) => throw new NotSupportedException("The test model is not saved.");
+    public override void Save(Stream stream) => throw new NotSupportedException("This MLP is for experiments and is not saved.");
 
     private sealed class Featurizer : IBatchFeaturizer
     {

@@ -56,7 +56,7 @@ public sealed class CancellationAndValidationTests
     public void BadOptionsFailAtConstructionNamingTheOption()
     {
         var ml = new MLContext(seed: 1);
-        void Expect(string option, Action<OptimizerExperimentOptions> breakIt, TinyMlpOptions? template = null)
+        void Expect(string option, Action<OptimizerExperimentOptions> breakIt, MlpOptions? template = null)
         {
             var options = Small();
             breakIt(options);
@@ -82,8 +82,8 @@ public sealed class CancellationAndValidationTests
         Expect("SearchSpace.Schedules", o => o.SearchSpace.Schedules = new List<ScheduleOptions>());
         Expect("TopK", o => o.TopK = 0);
         Expect("Metric", o => o.Metric = (MulticlassMetric)42);
-        Expect("Epochs", _ => { }, new TinyMlpOptions { Epochs = 0 });
-        Assert.ThrowsExactly<ArgumentNullException>(() => OptimizerExperiment.Create<TinyMlpOptions>(ml, TinyData.Template(), null!));
+        Expect("Epochs", _ => { }, new MlpOptions { Epochs = 0 });
+        Assert.ThrowsExactly<ArgumentNullException>(() => OptimizerExperiment.Create<MlpOptions>(ml, TinyData.Template(), null!));
     }
 
     [TestMethod]
@@ -103,7 +103,7 @@ public sealed class CancellationAndValidationTests
         Assert.AreEqual(7, template.Epochs);
         Assert.IsNull(template.ValidationSet);
 
-        var copy = (TinyMlpOptions)template.Clone();
+        var copy = (MlpOptions)template.Clone();
         Assert.AreNotSame(template.Optimizer, copy.Optimizer);
         Assert.AreEqual(0.123, copy.Optimizer.LearningRate);
         Assert.AreEqual(template.Hidden, copy.Hidden);

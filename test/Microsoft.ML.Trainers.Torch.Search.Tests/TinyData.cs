@@ -37,8 +37,8 @@ internal static class TinyData
     }
 
     /// <summary>Template options for the tiny MLP: one thread (bit-reproducible), batch 64.</summary>
-    public static TinyMlpOptions Template() => new() { BatchSize = 64, Threads = 1, Seed = 7, Hidden = 32 };
+    public static MlpOptions Template() => new() { BatchSize = 64, Threads = 1, Seed = 7, Hidden = 32 };
 
-    public static OptimizerExperiment<TinyMlpOptions> Experiment(MLContext ml, OptimizerExperimentOptions options, TinyMlpOptions? template = null)
-        => OptimizerExperiment.Create(ml, template ?? Template(), o => new TinyMlpTrainer(ml, o), options);
+    public static OptimizerExperiment<MlpOptions> Experiment(MLContext ml, OptimizerExperimentOptions options, MlpOptions? template = null)
+        => OptimizerExperiment.Create(ml, template ?? Template(), o => new MlpTrainer(ml, o), options);
 }
