@@ -70,11 +70,7 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
         ImageInputSpec input;
         using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            int version = reader.ReadInt32();
-            if (version != FormatVersion)
-            {
-                throw new InvalidDataException($"Saved image classifier has format version {version}; this library reads {FormatVersion}.");
-            }
+            ReadFormatVersion(reader, FormatVersion, "image classifier");
             config = ResNetConfigFormat.Read(reader);
             input = ImageInputSpec.Read(reader);
         }

@@ -87,6 +87,20 @@ public abstract class TorchClassificationModel : IDisposable
         return probabilities.data<float>().ToArray();
     }
 
+    /// <summary>
+    /// Reads the format version that starts a saved model's payload and throws when it is not
+    /// <paramref name="expected"/>, naming <paramref name="modelKind"/> (for example "image classifier").
+    /// </summary>
+    protected static void ReadFormatVersion(BinaryReader reader, int expected, string modelKind)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        int version = reader.ReadInt32();
+        if (version != expected)
+        {
+            throw new InvalidDataException($"Saved {modelKind} has format version {version}; this library reads {expected}.");
+        }
+    }
+
     /// <summary>Disposes the network.</summary>
     public void Dispose()
     {

@@ -116,11 +116,7 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
         BertTextTokenizer tokenizer;
         using (var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true))
         {
-            int version = reader.ReadInt32();
-            if (version != FormatVersion)
-            {
-                throw new InvalidDataException($"Saved BERT classifier has format version {version}; this library reads {FormatVersion}.");
-            }
+            ReadFormatVersion(reader, FormatVersion, "BERT classifier");
             columns = TextColumns.Read(reader);
             maxLength = reader.ReadInt32();
             config = BertConfig.FromJson(reader.ReadString(), "saved model configuration");

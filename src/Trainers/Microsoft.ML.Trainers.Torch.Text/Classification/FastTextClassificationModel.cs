@@ -70,11 +70,7 @@ public sealed class FastTextClassificationModel : TorchClassificationModel, ILoa
         FastTextOptions options;
         using (var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true))
         {
-            int version = reader.ReadInt32();
-            if (version != FormatVersion)
-            {
-                throw new InvalidDataException($"Saved fastText classifier has format version {version}; this library reads {FormatVersion}.");
-            }
+            ReadFormatVersion(reader, FormatVersion, "fastText classifier");
             columns = TextColumns.Read(reader);
             classCount = reader.ReadInt32();
             options = FastTextOptions.FromJson(reader.ReadString());

@@ -37,7 +37,7 @@ public sealed class TextClassificationTrainer : TorchClassificationTrainer<TextC
     /// <inheritdoc />
     protected override void BeginFit(IDataView trainingData, IChannel channel)
     {
-        Columns.Check(trainingData.Schema);
+        // The columns were checked by CheckInputShape before this; ReadTrainingSet checks each data view it reads.
         if (Options.Architecture == TextArchitecture.FastText)
         {
             FastTextOptions shape = FastTextOptions.FromJson(Options.FastText.ToJson());
