@@ -5,20 +5,32 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers.Torch;
+using Microsoft.ML.Trainers.Torch.Modules;
 using static TorchSharp.torch;
 
-/// <summary>Linear → ReLU → linear over a float vector.</summary>
+/// <summary>(Linear → [batch norm] → ReLU) × layers → linear, over a float vector.</summary>
 internal sealed class MlpModel : TorchClassificationModel
 {
     private readonly nn.Module<Tensor, Tensor> _network;
     private readonly string _featureColumn;
     private readonly int _size;
 
-    public MlpModel(string featureColumn, int size, int hidden, int classCount) : base(classCount)
+    public MlpModel(string featureColumn, int size, int hidden, int hiddenLayers, bool batchNorm, int classCount) : base(classCount)
     {
         _featureColumn = featureColumn;
         _size = size;
-        _network = nn.Sequential(nn.Linear(size, hidden), nn.ReLU(), nn.Linear(hidden, classCount));
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        for (int i = 0; i < hiddenLayers; i++)
+        {
+            layers.Add(nn.Linear(i == 0 ? size : hidden, hidden, hasBias: !batchNorm));
+            if (batchNorm)
+            {
+                layers.Add(GcSafeBatchNorm.For1d(hidden));
+            }
+            layers.Add(nn.ReLU());
+        }
+        layers.Add(nn.Linear(hiddenLayers == 0 ? size : hidden, classCount));
+        _network = nn.Sequential(layers);
     }
 
     public override nn.Module Network => _network;

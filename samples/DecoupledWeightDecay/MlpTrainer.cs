@@ -8,7 +8,7 @@ using Microsoft.ML.Trainers.Torch;
 using static TorchSharp.torch;
 
 /// <summary>
-/// A one-hidden-layer MLP over a float vector, on the engine's base classes: small enough that a grid of a hundred runs
+/// An MLP over a float vector, on the engine's base classes: small enough that a grid of a hundred runs
 /// trains in minutes on two CPU cores, where even the smallest ResNet would take hours.
 /// </summary>
 internal sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
@@ -49,7 +49,8 @@ internal sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
     }
 
     protected override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)
-        => new MlpModel(Options.FeatureColumnName, ((DenseSet)trainingSet).Size, Options.Hidden, labels.ClassCount);
+        => new MlpModel(Options.FeatureColumnName, ((DenseSet)trainingSet).Size, Options.Hidden, Options.HiddenLayers,
+            Options.BatchNorm, labels.ClassCount);
 
     private sealed class DenseSet : ITrainingSet
     {

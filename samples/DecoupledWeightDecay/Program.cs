@@ -5,16 +5,17 @@
 //  - Adam-L2: the L2 coefficient (added to the gradient, g += wd * p), half decades.
 //  - AdamW: the paper's decoupled factor lambda, the fraction of every weight removed per step at the schedule's peak
 //    (x <- x - eta_t * lambda * x), half decades. PyTorch's AdamW (and this library's) multiplies its weight_decay by the
-//    learning rate (p *= 1 - lr * wd), so the trainer gets WeightDecay = lambda / lr. Scanning PyTorch's wd instead would
-//    tie the decay to alpha by construction, which is the coupling the paper removes; the run also reports that view
-//    (cells (alpha, lambda) re-indexed by wd = lambda / alpha, exact because both axes step by the same factor).
+//    learning rate (p *= 1 - lr * wd), so the trainer gets WeightDecay = lambda / lr. The report also shows the same runs
+//    by PyTorch's weight_decay, the parameter users of this library tune.
 //    The paper's normalized lambda_norm = lambda / sqrt(b / (B T)) differs from lambda by one constant for a fixed batch
 //    size, data size and epoch count, so the grid is the same up to axis labels.
-// --model resnet swaps the MLP for CifarResNet-20 (batch norm, width 16) from the image trainer on a 4 x 4 grid per
-// optimizer (learning rate 1e-3 .. 3.2e-2 in half decades; L2 1e-5 .. 1e-2 in decades; lambda 3.2e-4 .. 1e-2 in half
-// decades), 2,000 images, 8 epochs, batch 64, one seed. --optimizers adam|adamw runs one optimizer's grid, so two
-// processes can split the work (give them separate --out folders).
-// Both use the same cosine schedule, batch size, data, model, initial weights and batch order.
+// Models (--model): mlp (one hidden layer, no normalization), bn-mlp (hidden layers with batch norm, where weight decay
+// sets the effective learning rate of every scale-invariant weight row, as in the paper's ResNets) and resnet
+// (CifarResNet-20 from the image trainer; too slow on two cores to train long enough for decay to matter).
+// Both optimizers use the same cosine schedule, batch size, data, model, initial weights and batch order.
+// The report (GridReport) gives test error and test log-loss heatmaps and, per view, how fast the best decay moves with
+// the learning rate; --replot grid.csv redraws it from an earlier run. --optimizers adam|adamw runs one optimizer's grid,
+// so two processes can split the work (give them separate --out folders).
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -39,15 +40,26 @@ int seeds = int.Parse(arguments.Get("seeds", "2"), invariant);
 int threads = int.Parse(arguments.Get("threads", "1"), invariant);
 int hidden = int.Parse(arguments.Get("hidden", "128"), invariant);
 int batchSize = int.Parse(arguments.Get("batch-size", "32"), invariant);
-// --model resnet: CifarResNet-20 (base width 16, batch norm) from the image trainer, on a smaller grid (4 x 4 per
-// optimizer, one seed); the MLP has no batch norm, and the paper's effect was shown on batch-normalized ResNets.
+// --model bn-mlp: two hidden layers of 512 with batch norm, 10,000 images, 40 epochs, batch 128 (3,160 steps): batch norm
+// makes every hidden weight row scale-invariant, so weight decay sets the effective learning rate, and the runs are long
+// enough for the weight norms to settle. --model resnet: CifarResNet-20 (base width 16, batch norm) from the image
+// trainer, on a smaller grid (4 x 4 per optimizer, one seed); too slow here to train long enough for decay to matter.
 string modelKind = arguments.Get("model", "mlp");
-bool resnet = modelKind switch
+if (modelKind is not ("mlp" or "bn-mlp" or "resnet"))
 {
-    "mlp" => false,
-    "resnet" => true,
-    _ => throw new ArgumentException($"--model must be mlp or resnet (was '{modelKind}')."),
-};
+    throw new ArgumentException($"--model must be mlp, bn-mlp or resnet (was '{modelKind}').");
+}
+bool resnet = modelKind == "resnet", batchNorm = modelKind == "bn-mlp";
+int hiddenLayers = int.Parse(arguments.Get("hidden-layers", batchNorm ? "2" : "1"), invariant);
+if (batchNorm)
+{
+    trainLimit = int.Parse(arguments.Get("train-limit", "10000"), invariant);
+    testLimit = int.Parse(arguments.Get("test-limit", "10000"), invariant);
+    epochs = int.Parse(arguments.Get("epochs", "40"), invariant);
+    seeds = int.Parse(arguments.Get("seeds", "1"), invariant);
+    hidden = int.Parse(arguments.Get("hidden", "512"), invariant);
+    batchSize = int.Parse(arguments.Get("batch-size", "128"), invariant);
+}
 if (resnet)
 {
     trainLimit = int.Parse(arguments.Get("train-limit", "2000"), invariant);
@@ -65,13 +77,19 @@ bool[] decoupledRuns = optimizerChoice switch
     _ => throw new ArgumentException($"--optimizers must be adam, adamw or both (was '{optimizerChoice}')."),
 };
 Directory.CreateDirectory(outDir);
+if (arguments.Has("replot"))
+{
+    // Redraws the figures and the summary from a grid.csv of an earlier run, without training.
+    GridReport.Write(GridRun.ReadCsv(arguments.Get("replot", "")), outDir);
+    return;
+}
 
-// Half-decade grids: 10^(k/2).
-double[] learningRates = resnet ? HalfDecades(-6, -3) : HalfDecades(-7, -3);       // ResNet 1e-3 .. 3.2e-2; MLP 3.2e-4 .. 3.2e-2
+// Half-decade grids: 10^(k/2); --learning-rates, --l2 and --lambdas (comma-separated) override them.
+double[] learningRates = Grid("learning-rates", resnet ? HalfDecades(-6, -3) : batchNorm ? HalfDecades(-8, -4) : HalfDecades(-7, -3));
 // Adam-L2's wd (L2 helps Adam little, so the grid reaches lower); ResNet: decades 1e-5 .. 1e-2.
-double[] l2Coefficients = resnet ? new[] { 1e-5, 1e-4, 1e-3, 1e-2 } : HalfDecades(-12, -4);
+double[] l2Coefficients = Grid("l2", resnet ? new[] { 1e-5, 1e-4, 1e-3, 1e-2 } : batchNorm ? HalfDecades(-10, -2) : HalfDecades(-12, -4));
 // AdamW's lambda = lr * wd per step; ResNet: 3.2e-4 .. 1e-2 (about 250 steps, so smaller lambdas barely shrink anything).
-double[] decoupledFactors = resnet ? HalfDecades(-7, -4) : HalfDecades(-10, -4);
+double[] decoupledFactors = Grid("lambdas", resnet ? HalfDecades(-7, -4) : batchNorm ? HalfDecades(-9, -3) : HalfDecades(-10, -4));
 
 var ml = new MLContext(seed: 1);
 IDataView train = LoadFeatures(ml, dataDir, "train", trainLimit);
@@ -79,7 +97,8 @@ IDataView test = LoadFeatures(ml, dataDir, "t10k", testLimit);
 ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
 train = keys.Transform(train);
 test = keys.Transform(test);
-string modelName = resnet ? "CifarResNet-20 (width 16, batch norm, bf16)" : $"MLP 784-{hidden}-10";
+string modelName = resnet ? "CifarResNet-20 (width 16, batch norm, bf16)"
+    : $"MLP 784-{string.Join("-", Enumerable.Repeat(hidden, hiddenLayers))}-10{(batchNorm ? " with batch norm" : "")}";
 Console.WriteLine($"Fashion-MNIST: {trainLimit} training images, {testLimit} test images; {modelName}, {epochs} epochs, batch {batchSize}, cosine schedule, {seeds} seed(s), {threads} thread(s).");
 
 if (arguments.Has("search"))
@@ -105,103 +124,42 @@ if (arguments.Has("search"))
     return;
 }
 
-var rows = new List<string> { "optimizer,learning_rate,grid_weight_decay,pytorch_weight_decay,decay_per_step,seed,test_accuracy,test_error,test_log_loss,seconds" };
-var adamError = Filled(l2Coefficients.Length, learningRates.Length);
-var adamwError = Filled(decoupledFactors.Length, learningRates.Length);
+var runs = new List<GridRun>();
 var total = Stopwatch.StartNew();
-int runs = 0, totalRuns = learningRates.Length * decoupledRuns.Sum(d => d ? decoupledFactors.Length : l2Coefficients.Length) * seeds;
+int totalRuns = learningRates.Length * decoupledRuns.Sum(d => d ? decoupledFactors.Length : l2Coefficients.Length) * seeds;
 foreach (bool decoupled in decoupledRuns)
 {
-    double[] grid = decoupled ? decoupledFactors : l2Coefficients;
-    for (int j = 0; j < grid.Length; j++)
+    foreach (double decay in decoupled ? decoupledFactors : l2Coefficients)
     {
-        for (int i = 0; i < learningRates.Length; i++)
+        foreach (double lr in learningRates)
         {
-            double lr = learningRates[i];
-            double errorSum = 0;
             for (int seed = 1; seed <= seeds; seed++)
             {
                 // AdamW gets PyTorch's weight_decay = lambda / lr, so that lr * wd = lambda is the per-step decay factor.
                 OptimizerOptions optimizer = decoupled
-                    ? new AdamWOptions { LearningRate = lr, WeightDecay = grid[j] / lr }
-                    : new AdamOptions { LearningRate = lr, WeightDecay = grid[j] };
+                    ? new AdamWOptions { LearningRate = lr, WeightDecay = decay / lr }
+                    : new AdamOptions { LearningRate = lr, WeightDecay = decay };
                 var clock = Stopwatch.StartNew();
                 using TorchClassificationTransformer model = resnet
                     ? FitWithRetry(() => ml.MulticlassClassification.Trainers.ImageClassification(ResNetOptions(optimizer, seed)).Fit(train))
                     : FitWithRetry(() => new MlpTrainer(ml, new MlpOptions
                     {
-                        Hidden = hidden, Epochs = epochs, BatchSize = batchSize, Optimizer = optimizer,
-                        Schedule = new WarmupCosineSchedule(), Seed = seed, Threads = threads,
+                        Hidden = hidden, HiddenLayers = hiddenLayers, BatchNorm = batchNorm, Epochs = epochs, BatchSize = batchSize,
+                        Optimizer = optimizer, Schedule = new WarmupCosineSchedule(), Seed = seed, Threads = threads,
                     }).Fit(train));
                 var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
-                double seconds = clock.Elapsed.TotalSeconds;
-                errorSum += 1 - metrics.MicroAccuracy;
-                runs++;
-                rows.Add(string.Join(",", decoupled ? "AdamW" : "Adam-L2", R(lr), R(grid[j]), R(optimizer.WeightDecay),
-                    R(decoupled ? grid[j] : double.NaN), seed, R(metrics.MicroAccuracy), R(1 - metrics.MicroAccuracy), R(metrics.LogLoss), seconds.ToString("F2", invariant)));
-                Console.WriteLine($"[{runs}/{totalRuns}] {(decoupled ? "AdamW  " : "Adam-L2")} lr={lr:G3} {(decoupled ? "lambda" : "L2")}={grid[j]:G3} seed {seed}: test accuracy {metrics.MicroAccuracy:F4} ({seconds:F1} s, {total.Elapsed.TotalMinutes:F1} min so far)");
+                var run = new GridRun(decoupled ? GridRun.AdamW : GridRun.AdamL2, lr, decay, optimizer.WeightDecay, seed,
+                    metrics.MicroAccuracy, metrics.LogLoss, clock.Elapsed.TotalSeconds);
+                runs.Add(run);
+                Console.WriteLine($"[{runs.Count}/{totalRuns}] {run.Optimizer,-7} lr={lr:G3} {(decoupled ? "lambda" : "L2")}={decay:G3} seed {seed}: test accuracy {run.TestAccuracy:F4}, log-loss {run.TestLogLoss:F4} ({run.Seconds:F1} s, {total.Elapsed.TotalMinutes:F1} min so far)");
             }
-            (decoupled ? adamwError : adamError)[j, i] = 100 * errorSum / seeds;
         }
     }
+    // Written after each optimizer's grid, so a long run that dies keeps what it measured (--replot draws it).
+    GridRun.WriteCsv(Path.Combine(outDir, "grid.csv"), runs);
 }
-File.WriteAllLines(Path.Combine(outDir, "grid.csv"), rows);
-
-// The third view: AdamW's runs indexed by PyTorch's weight_decay = lambda / lr (both axes step by sqrt(10), so
-// lambda_j / lr_i = 10^((j - i) / 2) * lambda_0 / lr_0 lands on a half-decade grid).
-int torchRows = decoupledFactors.Length + learningRates.Length - 1;
-var torchView = new double[torchRows, learningRates.Length];
-var torchLabels = new string[torchRows];
-for (int r = 0; r < torchRows; r++)
-{
-    torchLabels[r] = Label(decoupledFactors[0] / learningRates[^1] * Math.Pow(10, r / 2.0));
-    for (int i = 0; i < learningRates.Length; i++)
-    {
-        int j = r - (learningRates.Length - 1 - i);
-        torchView[r, i] = j >= 0 && j < decoupledFactors.Length ? adamwError[j, i] : double.NaN;
-    }
-}
-
-string[] lrLabels = learningRates.Select(Label).ToArray();
-var measured = decoupledRuns.Select(d => d ? adamwError : adamError).ToArray();
-double lo = measured.Min(Min), hi = Math.Min(measured.Max(Max), lo + 15);
-HeatmapChart Chart(double[,] values, string[] rowLabels, string title, string yLabel) => new(values, lrLabels, rowLabels)
-{
-    Title = title, XLabel = "learning rate", YLabel = yLabel, ValueLabel = "test error (%)", ValueFormat = "F1",
-    MarkBestPerColumn = true, LowerIsBetter = true, ColorRange = (lo, hi),
-};
-var adamChart = Chart(adamError, l2Coefficients.Select(Label).ToArray(), "Adam + L2: test error (%)", "L2 coefficient (wd)");
-var adamwChart = Chart(adamwError, decoupledFactors.Select(Label).ToArray(), "AdamW: test error (%)", "decoupled decay per step λ = lr·wd");
-var torchChart = Chart(torchView, torchLabels, "AdamW, same runs by PyTorch's wd = λ / lr", "PyTorch weight_decay");
-bool ranAdam = decoupledRuns.Contains(false), ranAdamW = decoupledRuns.Contains(true);
-if (ranAdam)
-{
-    adamChart.SavePng(Path.Combine(outDir, "adam-l2.png"), 700, 560);
-}
-if (ranAdamW)
-{
-    adamwChart.SavePng(Path.Combine(outDir, "adamw.png"), 700, 560);
-    torchChart.SavePng(Path.Combine(outDir, "adamw-pytorch-wd.png"), 700, 700);
-}
-if (ranAdam && ranAdamW)
-{
-    HeatmapChart.SaveSideBySide(Path.Combine(outDir, "decoupled-weight-decay.png"), new[] { adamChart, adamwChart }, 640, 520);
-}
-
-Console.WriteLine();
-Console.WriteLine("Best weight decay per learning rate (red boxes in the figures):");
-if (ranAdam)
-{
-    Report("Adam-L2 (L2 coefficient)", adamError, l2Coefficients);
-    Console.WriteLine($"Best Adam-L2 test error {Min(adamError):F2}%.");
-}
-if (ranAdamW)
-{
-    Report("AdamW (lambda = lr * wd)", adamwError, decoupledFactors);
-    Report("AdamW (PyTorch wd)", torchView, Enumerable.Range(0, torchRows).Select(r => decoupledFactors[0] / learningRates[^1] * Math.Pow(10, r / 2.0)).ToArray());
-    Console.WriteLine($"Best AdamW test error {Min(adamwError):F2}%.");
-}
-Console.WriteLine($"{runs} runs in {total.Elapsed.TotalMinutes:F1} min. Wrote {Path.GetFullPath(outDir)}.");
+GridReport.Write(runs, outDir);
+Console.WriteLine($"Wrote {Path.GetFullPath(outDir)} in {total.Elapsed.TotalMinutes:F1} min.");
 
 // The ResNet recipe: CifarResNet-20 at base width 16 (widths must be multiples of 16: libtorch's CPU convolution
 // backward is wrong otherwise), mixed bfloat16, no augmentation, cosine schedule without warmup, and weight decay on
@@ -215,26 +173,6 @@ ImageClassificationTrainerOptions ResNetOptions(OptimizerOptions optimizer, int 
     Optimizer = optimizer, Schedule = new WarmupCosineSchedule(), NoWeightDecayForBiasAndNorm = false,
     Precision = TrainingPrecision.MixedBFloat16, Seed = seed, Threads = threads,
 };
-
-void Report(string name, double[,] error, double[] decays)
-{
-    var best = new List<double>();
-    for (int i = 0; i < learningRates.Length; i++)
-    {
-        int bestRow = -1;
-        for (int r = 0; r < error.GetLength(0); r++)
-        {
-            if (!double.IsNaN(error[r, i]) && (bestRow < 0 || error[r, i] < error[bestRow, i]))
-            {
-                bestRow = r;
-            }
-        }
-        best.Add(decays[bestRow]);
-        Console.WriteLine($"  {name,-26} lr={learningRates[i]:G3}: best decay {decays[bestRow]:G3} (test error {error[bestRow, i]:F2}%)");
-    }
-    double spread = Math.Log10(best.Max() / best.Min());
-    Console.WriteLine($"  {name,-26} the best decay spans {spread:F1} decades over a {Math.Log10(learningRates[^1] / learningRates[0]):F0}-decade learning-rate range.");
-}
 
 // A run seen once on this machine to fail inside libtorch with a corrupted Scalar in the optimizer's portable Adam path
 // ("Expected false to be true" from c10::Scalar::toFloat), not reproducibly; one retry of the same seeded run keeps the
@@ -252,24 +190,11 @@ static TorchClassificationTransformer FitWithRetry(Func<TorchClassificationTrans
     }
 }
 
-static double[,] Filled(int rows, int columns)
-{
-    var a = new double[rows, columns];
-    for (int r = 0; r < rows; r++)
-    {
-        for (int c = 0; c < columns; c++)
-        {
-            a[r, c] = double.NaN;
-        }
-    }
-    return a;
-}
+double[] Grid(string name, double[] fallback) => arguments.Has(name)
+    ? arguments.Get(name, "").Split(',').Select(v => double.Parse(v, invariant)).ToArray()
+    : fallback;
 
 static double[] HalfDecades(int from, int to) => Enumerable.Range(from, to - from + 1).Select(k => Math.Pow(10, k / 2.0)).ToArray();
-static string Label(double v) => v.ToString("G2", CultureInfo.InvariantCulture);
-static string R(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
-static double Min(double[,] a) => a.Cast<double>().Where(v => !double.IsNaN(v)).Min();
-static double Max(double[,] a) => a.Cast<double>().Where(v => !double.IsNaN(v)).Max();
 
 static IDataView LoadFeatures(MLContext ml, string dir, string split, int limit)
 {

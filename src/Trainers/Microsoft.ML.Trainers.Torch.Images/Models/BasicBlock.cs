@@ -1,3 +1,4 @@
+using Microsoft.ML.Trainers.Torch.Modules;
 using System;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -16,9 +17,9 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     public const int Expansion = 1;
 
     private readonly Conv2d _conv1;
-    private readonly BatchNorm2d _bn1;
+    private readonly GcSafeBatchNorm _bn1;
     private readonly Conv2d _conv2;
-    private readonly BatchNorm2d _bn2;
+    private readonly GcSafeBatchNorm _bn2;
     private readonly Sequential? _downsample;
     private readonly long _stride;
 
@@ -53,7 +54,7 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The batch norm closing the residual branch (zeroed by <see cref="ResNetConfig.ZeroInitResidual"/>).</summary>
-    public BatchNorm2d LastNorm => _bn2;
+    public GcSafeBatchNorm LastNorm => _bn2;
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor x)

@@ -1,3 +1,4 @@
+using Microsoft.ML.Trainers.Torch.Modules;
 using System;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -16,11 +17,11 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     public const int Expansion = 4;
 
     private readonly Conv2d _conv1;
-    private readonly BatchNorm2d _bn1;
+    private readonly GcSafeBatchNorm _bn1;
     private readonly Conv2d _conv2;
-    private readonly BatchNorm2d _bn2;
+    private readonly GcSafeBatchNorm _bn2;
     private readonly Conv2d _conv3;
-    private readonly BatchNorm2d _bn3;
+    private readonly GcSafeBatchNorm _bn3;
     private readonly Sequential? _downsample;
     private readonly long _stride;
 
@@ -59,7 +60,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The batch norm closing the residual branch (zeroed by <see cref="ResNetConfig.ZeroInitResidual"/>).</summary>
-    public BatchNorm2d LastNorm => _bn3;
+    public GcSafeBatchNorm LastNorm => _bn3;
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor x)

@@ -1,3 +1,4 @@
+using Microsoft.ML.Trainers.Torch.Modules;
 using System;
 using System.Collections.Generic;
 using TorchSharp;
@@ -19,7 +20,7 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 public sealed class ResNet : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d _conv1;
-    private readonly BatchNorm2d _bn1;
+    private readonly GcSafeBatchNorm _bn1;
     private readonly MaxPool2d? _maxpool;
     private readonly Sequential[] _stages;
     private readonly AdaptiveAvgPool2d _avgpool;
@@ -169,7 +170,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
                     // He initialisation on fan-out, as torchvision does for every convolution.
                     nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
                     break;
-                case BatchNorm2d bn:
+                case BatchNorm bn:
                     nn.init.ones_(bn.weight);
                     nn.init.zeros_(bn.bias);
                     break;
@@ -179,7 +180,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         {
             foreach ((string _, nn.Module module) in named_modules())
             {
-                BatchNorm2d? last = module switch
+                GcSafeBatchNorm? last = module switch
                 {
                     BasicBlock b => b.LastNorm,
                     Bottleneck b => b.LastNorm,

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Microsoft.ML.Trainers.Torch.Modules;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,8 +18,8 @@ internal static class ResNetLayers
     internal static Conv2d Conv1x1(long inPlanes, long outPlanes) =>
         nn.Conv2d(inPlanes, outPlanes, kernel_size: 1, bias: false);
 
-    internal static BatchNorm2d BatchNorm(long features) =>
-        nn.BatchNorm2d(features, eps: BatchNormEps, momentum: BatchNormMomentum);
+    internal static GcSafeBatchNorm BatchNorm(long features) =>
+        GcSafeBatchNorm.For2d(features, eps: BatchNormEps, momentum: BatchNormMomentum);
 
     /// <summary>
     /// torchvision's projection shortcut, <c>downsample = Sequential(conv1x1, BatchNorm2d)</c>, when the block

@@ -48,9 +48,10 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         }
         using var scope = NewDisposeScope();
         Tensor positions = arange(length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
-        // Same summation order as Hugging Face: (words + token types) + positions.
-        Tensor embeddings = _wordEmbeddings.forward(inputIds) + _tokenTypeEmbeddings.forward(tokenTypeIds);
-        embeddings = embeddings + _positionEmbeddings.forward(positions);
+        // Same summation order as Hugging Face: (words + token types) + positions. The explicit alpha avoids the
+        // temporary Scalar of TorchSharp's Tensor + Tensor (see TorchScalars).
+        Tensor embeddings = _wordEmbeddings.forward(inputIds).add(_tokenTypeEmbeddings.forward(tokenTypeIds), TorchScalars.One);
+        embeddings = embeddings.add(_positionEmbeddings.forward(positions), TorchScalars.One);
         return _dropout.forward(_layerNorm.forward(embeddings)).MoveToOuterDisposeScope();
     }
 }

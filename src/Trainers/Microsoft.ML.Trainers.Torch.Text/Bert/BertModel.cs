@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -69,8 +70,9 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor, (Tensor LastHi
             _ => float.MinValue,
         };
         using var scope = NewDisposeScope();
+        using Scalar minScalar = min.ToScalar(); // kept alive through the native call (see TorchScalars)
         Tensor inverted = ones_like(attentionMask, dtype) - attentionMask.to(dtype);
-        return (inverted * min).unsqueeze(1).unsqueeze(2).MoveToOuterDisposeScope();
+        return inverted.mul(minScalar).unsqueeze(1).unsqueeze(2).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -30,6 +30,6 @@ internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor projected = _dropout.forward(_dense.forward(subLayerOutput));
-        return _layerNorm.forward(projected + residual).MoveToOuterDisposeScope();
+        return _layerNorm.forward(projected.add(residual, TorchScalars.One)).MoveToOuterDisposeScope();
     }
 }

@@ -1,0 +1,150 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Microsoft.ML.Trainers.Torch.Search;
+
+/// <summary>
+/// Turns the grid's runs into the paper's figure and its claim in numbers: heatmaps of test error and test log-loss over
+/// learning rate × weight decay (Adam-L2 by its L2 coefficient, AdamW by the paper's lambda = lr * wd and by PyTorch's
+/// weight_decay), and for each view the best decay per learning rate and how fast it moves, the slope of
+/// log10(best decay) against log10(learning rate): 0 when the best decay stays put, -1 when it falls tenfold per decade.
+/// </summary>
+internal static class GridReport
+{
+    private sealed record View(string Name, string FileName, string DecayLabel, Func<GridRun, bool> Includes, Func<GridRun, double> Decay);
+
+    private sealed record Metric(string Name, string FileName, string Format, Func<GridRun, double> Value);
+
+    private static readonly View[] Views =
+    {
+        new("Adam + L2", "adam-l2", "L2 coefficient", r => r.Optimizer == GridRun.AdamL2, r => r.GridDecay),
+        new("AdamW", "adamw", "decoupled decay per step λ = lr·wd", r => r.Optimizer == GridRun.AdamW, r => r.GridDecay),
+        new("AdamW", "adamw-pytorch-wd", "PyTorch weight_decay = λ / lr", r => r.Optimizer == GridRun.AdamW, r => r.PyTorchDecay),
+    };
+
+    private static readonly Metric[] Metrics =
+    {
+        new("test error (%)", "test-error", "F1", r => 100 * r.TestError),
+        new("test log-loss", "test-log-loss", "F3", r => r.TestLogLoss),
+    };
+
+    /// <summary>Writes &lt;metric&gt;.png (one panel per view) and summary.txt to <paramref name="outDir"/>, and prints the summary.</summary>
+    public static void Write(IReadOnlyList<GridRun> runs, string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        var summary = new StringWriter(CultureInfo.InvariantCulture);
+        foreach (Metric metric in Metrics)
+        {
+            var charts = new List<HeatmapChart>();
+            summary.WriteLine($"Best weight decay per learning rate by {metric.Name} (red boxes in {metric.FileName}.png):");
+            var tables = Views.Where(v => runs.Any(v.Includes)).Select(v => (View: v, Table: Tabulate(runs.Where(v.Includes).ToList(), v.Decay, metric.Value))).ToList();
+            double lo = tables.Min(t => t.Table.Min), hi = tables.Max(t => t.Table.Max);
+            foreach (var (view, table) in tables)
+            {
+                charts.Add(new HeatmapChart(table.Values, table.LearningRates.Select(Label).ToArray(), table.Decays.Select(Label).ToArray())
+                {
+                    Title = $"{view.Name}: {metric.Name}", XLabel = "learning rate", YLabel = view.DecayLabel, ValueLabel = metric.Name,
+                    ValueFormat = metric.Format, MarkBestPerColumn = true, LowerIsBetter = true,
+                    ColorRange = metric.FileName == "test-error" ? (lo, Math.Min(hi, lo + 15)) : (lo, Math.Min(hi, 2 * lo)),
+                });
+                Summarize(summary, $"{view.Name} by {view.DecayLabel}", table);
+            }
+            HeatmapChart.SaveSideBySide(Path.Combine(outDir, metric.FileName + ".png"), charts, 620, 560);
+            summary.WriteLine();
+        }
+        int seeds = runs.Select(r => r.Seed).Distinct().Count();
+        if (seeds > 1)
+        {
+            // Seed noise: how far one seed's error lands from the cell's mean, to compare with the differences between cells.
+            double noise = runs.GroupBy(r => (r.Optimizer, r.LearningRate, r.GridDecay))
+                .SelectMany(g => g.Select(r => Math.Abs(r.TestError - g.Average(x => x.TestError)))).Average() * 100;
+            summary.WriteLine($"Seed noise: one seed's test error is on average {noise:F2} points from its cell's mean over {seeds} seeds.");
+        }
+        summary.WriteLine($"{runs.Count} runs, {runs.Sum(r => r.Seconds) / 60:F1} min of training.");
+        File.WriteAllText(Path.Combine(outDir, "summary.txt"), summary.ToString());
+        Console.Write(summary.ToString());
+    }
+
+    private static void Summarize(TextWriter writer, string name, Table table)
+    {
+        var fitted = new List<(double LogLr, double LogDecay)>();
+        for (int c = 0; c < table.LearningRates.Length; c++)
+        {
+            (double? logBest, int row) = BestLogDecay(table, c);
+            bool lowerEdge = row == 0 || double.IsNaN(table.Values[row - 1, c]);
+            string where = logBest is double x ? $"{Math.Pow(10, x):G2}" : $"{(lowerEdge ? "≤" : "≥")} {table.Decays[row]:G2} (grid edge)";
+            writer.WriteLine($"  {name,-48} lr={table.LearningRates[c],-8:G3} best decay {where} ({table.Values[row, c]:G4} at {table.Decays[row]:G2})");
+            if (logBest is double y)
+            {
+                fitted.Add((Math.Log10(table.LearningRates[c]), y));
+            }
+        }
+        writer.WriteLine(fitted.Count >= 2
+            ? $"  {name,-48} best decay ∝ lr^{Slope(fitted):+0.00;-0.00} ({fitted.Count} of {table.LearningRates.Length} learning rates have their best decay inside the grid)"
+            : $"  {name,-48} fewer than two learning rates have their best decay inside the grid: no slope");
+    }
+
+    /// <summary>
+    /// The best decay of one learning rate's column, refined between grid points by the parabola through the best cell and
+    /// its two neighbours in log10(decay); null when the best cell is on the grid's edge (the optimum may lie outside).
+    /// </summary>
+    private static (double? LogDecay, int Row) BestLogDecay(Table table, int column)
+    {
+        int n = table.Decays.Length, best = -1;
+        for (int r = 0; r < n; r++)
+        {
+            if (!double.IsNaN(table.Values[r, column]) && (best < 0 || table.Values[r, column] < table.Values[best, column]))
+            {
+                best = r;
+            }
+        }
+        if (best <= 0 || best >= n - 1 || double.IsNaN(table.Values[best - 1, column]) || double.IsNaN(table.Values[best + 1, column]))
+        {
+            return (null, best);
+        }
+        double x0 = Math.Log10(table.Decays[best - 1]), x1 = Math.Log10(table.Decays[best]), x2 = Math.Log10(table.Decays[best + 1]);
+        double y0 = table.Values[best - 1, column], y1 = table.Values[best, column], y2 = table.Values[best + 1, column];
+        // Vertex of the parabola through three points; it lies between x0 and x2 because y1 is the smallest.
+        double numerator = (x1 - x0) * (x1 - x0) * (y1 - y2) - (x1 - x2) * (x1 - x2) * (y1 - y0);
+        double denominator = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0);
+        double vertex = denominator == 0 ? x1 : x1 - 0.5 * numerator / denominator;
+        return (Math.Clamp(vertex, x0, x2), best);
+    }
+
+    private static double Slope(List<(double X, double Y)> points)
+    {
+        double mx = points.Average(p => p.X), my = points.Average(p => p.Y);
+        double sxx = points.Sum(p => (p.X - mx) * (p.X - mx));
+        return sxx == 0 ? double.NaN : points.Sum(p => (p.X - mx) * (p.Y - my)) / sxx;
+    }
+
+    private sealed record Table(double[] LearningRates, double[] Decays, double[,] Values)
+    {
+        public double Min => Values.Cast<double>().Where(v => !double.IsNaN(v)).Min();
+
+        public double Max => Values.Cast<double>().Where(v => !double.IsNaN(v)).Max();
+    }
+
+    /// <summary>Mean over seeds per (decay, learning rate) cell; NaN where the grid has no run.</summary>
+    private static Table Tabulate(IReadOnlyList<GridRun> runs, Func<GridRun, double> decay, Func<GridRun, double> value)
+    {
+        // Decays computed as lambda / lr carry rounding noise, so cells are keyed on log10 rounded to 1e-6.
+        static double Key(double v) => Math.Round(Math.Log10(v), 6);
+        double[] lrs = runs.Select(r => r.LearningRate).Distinct().OrderBy(v => v).ToArray();
+        double[] decays = runs.GroupBy(r => Key(decay(r))).Select(g => decay(g.First())).OrderBy(v => v).ToArray();
+        var values = new double[decays.Length, lrs.Length];
+        for (int r = 0; r < decays.Length; r++)
+        {
+            for (int c = 0; c < lrs.Length; c++)
+            {
+                var cell = runs.Where(x => Key(decay(x)) == Key(decays[r]) && x.LearningRate == lrs[c]).ToList();
+                values[r, c] = cell.Count == 0 ? double.NaN : cell.Average(value);
+            }
+        }
+        return new Table(lrs, decays, values);
+    }
+
+    private static string Label(double v) => v.ToString("G2", CultureInfo.InvariantCulture);
+}
