@@ -41,6 +41,9 @@ internal static class GridReport
             summary.WriteLine($"Best weight decay per learning rate by {metric.Name} (red boxes in {metric.FileName}.png):");
             var tables = Views.Where(v => runs.Any(v.Includes)).Select(v => (View: v, Table: Tabulate(runs.Where(v.Includes).ToList(), v.Decay, metric.Value))).ToList();
             double lo = tables.Min(t => t.Table.Min), hi = tables.Max(t => t.Table.Max);
+            // Seed noise of this metric: how far one seed lands from its cell's mean. A column's best cell is an optimum only
+            // when it beats both ends of the column by a margin of a few times that; otherwise it is left out of the slope.
+            double noise = SeedNoise(runs, metric.Value);
             foreach (var (view, table) in tables)
             {
                 charts.Add(new HeatmapChart(table.Values, table.LearningRates.Select(Label).ToArray(), table.Decays.Select(Label).ToArray())
@@ -49,41 +52,60 @@ internal static class GridReport
                     ValueFormat = metric.Format, MarkBestPerColumn = true, LowerIsBetter = true,
                     ColorRange = metric.FileName == "test-error" ? (lo, Math.Min(hi, lo + 15)) : (lo, Math.Min(hi, 2 * lo)),
                 });
-                Summarize(summary, $"{view.Name} by {view.DecayLabel}", table);
+                Summarize(summary, $"{view.Name} by {view.DecayLabel}", table, MarginInSeedNoise * noise);
             }
             HeatmapChart.SaveSideBySide(Path.Combine(outDir, metric.FileName + ".png"), charts, 620, 560);
             summary.WriteLine();
         }
-        int seeds = runs.Select(r => r.Seed).Distinct().Count();
-        if (seeds > 1)
+        if (runs.Select(r => r.Seed).Distinct().Count() > 1)
         {
-            // Seed noise: how far one seed's error lands from the cell's mean, to compare with the differences between cells.
-            double noise = runs.GroupBy(r => (r.Optimizer, r.LearningRate, r.GridDecay))
-                .SelectMany(g => g.Select(r => Math.Abs(r.TestError - g.Average(x => x.TestError)))).Average() * 100;
-            summary.WriteLine($"Seed noise: one seed's test error is on average {noise:F2} points from its cell's mean over {seeds} seeds.");
+            summary.WriteLine($"Seed noise: one seed's test error is on average {SeedNoise(runs, r => 100 * r.TestError):F2} points from its cell's mean; log-loss {SeedNoise(runs, r => r.TestLogLoss):F4}.");
+            summary.WriteLine($"A learning rate has a clear optimum when its best decay beats both ends of the grid by {MarginInSeedNoise} times that.");
         }
         summary.WriteLine($"{runs.Count} runs, {runs.Sum(r => r.Seconds) / 60:F1} min of training.");
         File.WriteAllText(Path.Combine(outDir, "summary.txt"), summary.ToString());
         Console.Write(summary.ToString());
     }
 
-    private static void Summarize(TextWriter writer, string name, Table table)
+    /// <summary>How many times the seed noise the best cell must beat both ends of its column by to count as an optimum.</summary>
+    private const double MarginInSeedNoise = 2;
+
+    /// <summary>Mean absolute distance of one seed's value from its cell's mean over seeds; 0 with a single seed.</summary>
+    private static double SeedNoise(IReadOnlyList<GridRun> runs, Func<GridRun, double> value)
+        => runs.GroupBy(r => (r.Optimizer, r.LearningRate, r.GridDecay))
+            .SelectMany(cell => cell.Select(r => Math.Abs(value(r) - cell.Average(value)))).Average();
+
+    private static void Summarize(TextWriter writer, string name, Table table, double margin)
     {
         var fitted = new List<(double LogLr, double LogDecay)>();
         for (int c = 0; c < table.LearningRates.Length; c++)
         {
             (double? logBest, int row) = BestLogDecay(table, c);
-            bool lowerEdge = row == 0 || double.IsNaN(table.Values[row - 1, c]);
-            string where = logBest is double x ? $"{Math.Pow(10, x):G2}" : $"{(lowerEdge ? "≤" : "≥")} {table.Decays[row]:G2} (grid edge)";
-            writer.WriteLine($"  {name,-48} lr={table.LearningRates[c],-8:G3} best decay {where} ({table.Values[row, c]:G4} at {table.Decays[row]:G2})");
-            if (logBest is double y)
+            double best = table.Values[row, c];
+            double[] column = Enumerable.Range(0, table.Decays.Length).Select(r => table.Values[r, c]).Where(v => !double.IsNaN(v)).ToArray();
+            string where;
+            if (logBest is null)
             {
-                fitted.Add((Math.Log10(table.LearningRates[c]), y));
+                // An optimum on the grid's edge may lie outside it.
+                bool lowerEdge = row == 0 || double.IsNaN(table.Values[row - 1, c]);
+                where = $"{(lowerEdge ? "≤" : "≥")} {table.Decays[row]:G2} (grid edge)";
             }
+            else if (best + margin > Math.Min(column[0], column[^1]))
+            {
+                // A flat end: the smallest (or largest) decay is as good within seed noise, so no decay stands out.
+                where = $"none clear (within {margin:G2} of the {(best + margin > column[0] ? "smallest" : "largest")} decay)";
+                logBest = null;
+            }
+            else
+            {
+                where = $"{Math.Pow(10, logBest.Value):G2}";
+                fitted.Add((Math.Log10(table.LearningRates[c]), logBest.Value));
+            }
+            writer.WriteLine($"  {name,-48} lr={table.LearningRates[c],-8:G3} best decay {where} ({best:G4} at {table.Decays[row]:G2})");
         }
         writer.WriteLine(fitted.Count >= 2
-            ? $"  {name,-48} best decay ∝ lr^{Slope(fitted):+0.00;-0.00} ({fitted.Count} of {table.LearningRates.Length} learning rates have their best decay inside the grid)"
-            : $"  {name,-48} fewer than two learning rates have their best decay inside the grid: no slope");
+            ? $"  {name,-48} best decay ∝ lr^{Slope(fitted):+0.00;-0.00} (fitted on the {fitted.Count} of {table.LearningRates.Length} learning rates with a clear optimum inside the grid)"
+            : $"  {name,-48} fewer than two learning rates have a clear optimum inside the grid: no slope");
     }
 
     /// <summary>
