@@ -59,7 +59,7 @@ internal static class GridReport
         }
         if (runs.Select(r => r.Seed).Distinct().Count() > 1)
         {
-            summary.WriteLine($"Seed noise: one seed's test error is on average {SeedNoise(runs, r => 100 * r.TestError):F2} points from its cell's mean; log-loss {SeedNoise(runs, r => r.TestLogLoss):F4}.");
+            summary.WriteLine($"Seed noise: one seed's test error is typically (median) {SeedNoise(runs, r => 100 * r.TestError):F2} points from its cell's mean; log-loss {SeedNoise(runs, r => r.TestLogLoss):F4}.");
             summary.WriteLine($"A learning rate has a clear optimum when its best decay beats both ends of the grid by {MarginInSeedNoise} times that.");
         }
         summary.WriteLine($"{runs.Count} runs, {runs.Sum(r => r.Seconds) / 60:F1} min of training.");
@@ -70,16 +70,41 @@ internal static class GridReport
     /// <summary>How many times the seed noise the best cell must beat both ends of its column by to count as an optimum.</summary>
     private const double MarginInSeedNoise = 2;
 
-    /// <summary>Mean absolute distance of one seed's value from its cell's mean over seeds; 0 with a single seed.</summary>
+    /// <summary>
+    /// Median absolute distance of one seed's value from its cell's mean over seeds (the median, so that the few cells
+    /// where training collapses do not set it); 0 with a single seed.
+    /// </summary>
     private static double SeedNoise(IReadOnlyList<GridRun> runs, Func<GridRun, double> value)
-        => runs.GroupBy(r => (r.Optimizer, r.LearningRate, r.GridDecay))
-            .SelectMany(cell => cell.Select(r => Math.Abs(value(r) - cell.Average(value)))).Average();
+    {
+        double[] deviations = runs.GroupBy(r => (r.Optimizer, r.LearningRate, r.GridDecay))
+            .SelectMany(cell => cell.Select(r => Math.Abs(value(r) - cell.Average(value)))).OrderBy(d => d).ToArray();
+        return deviations[deviations.Length / 2];
+    }
 
     private static void Summarize(TextWriter writer, string name, Table table, double margin)
     {
         var fitted = new List<(double LogLr, double LogDecay)>();
+        var harmless = new List<(double LogLr, double LogDecay)>();
         for (int c = 0; c < table.LearningRates.Length; c++)
         {
+            // The edge of the good basin: the largest decay still within the margin of the column's best. It does not need a
+            // clear optimum, so it also reads the columns where every small decay is as good as the best.
+            int top = -1;
+            double columnBest = Enumerable.Range(0, table.Decays.Length).Select(r => table.Values[r, c]).Where(v => !double.IsNaN(v)).Min();
+            for (int r = 0; r < table.Decays.Length; r++)
+            {
+                if (table.Values[r, c] <= columnBest + margin)
+                {
+                    top = r;
+                }
+            }
+            bool topIsLast = top == table.Decays.Length - 1 || double.IsNaN(table.Values[top + 1, c]);
+            if (!topIsLast)
+            {
+                harmless.Add((Math.Log10(table.LearningRates[c]), Math.Log10(table.Decays[top])));
+            }
+            writer.WriteLine($"  {name,-48} lr={table.LearningRates[c],-8:G3} largest decay within {margin:G2} of the best: {(topIsLast ? "≥ " : "")}{table.Decays[top]:G2}");
+
             (double? logBest, int row) = BestLogDecay(table, c);
             double best = table.Values[row, c];
             double[] column = Enumerable.Range(0, table.Decays.Length).Select(r => table.Values[r, c]).Where(v => !double.IsNaN(v)).ToArray();
@@ -106,6 +131,9 @@ internal static class GridReport
         writer.WriteLine(fitted.Count >= 2
             ? $"  {name,-48} best decay ∝ lr^{Slope(fitted):+0.00;-0.00} (fitted on the {fitted.Count} of {table.LearningRates.Length} learning rates with a clear optimum inside the grid)"
             : $"  {name,-48} fewer than two learning rates have a clear optimum inside the grid: no slope");
+        writer.WriteLine(harmless.Count >= 2
+            ? $"  {name,-48} largest decay within the margin ∝ lr^{Slope(harmless):+0.00;-0.00} (fitted on the {harmless.Count} learning rates where it is inside the grid)"
+            : $"  {name,-48} the largest decay within the margin is inside the grid for fewer than two learning rates: no slope");
     }
 
     /// <summary>
