@@ -8,8 +8,9 @@ using Microsoft.ML.Trainers.Torch.Search;
 /// <summary>
 /// Turns the grid's runs into the paper's figure and its claim in numbers: heatmaps of test error and test log-loss over
 /// learning rate × weight decay (Adam-L2 by its L2 coefficient, AdamW by the paper's lambda = lr * wd and by PyTorch's
-/// weight_decay), and for each view the best decay per learning rate and how fast it moves, the slope of
-/// log10(best decay) against log10(learning rate): 0 when the best decay stays put, -1 when it falls tenfold per decade.
+/// weight_decay), and for each view two readings per learning rate of where decay works, with how fast each moves (the slope
+/// of its log10 against log10(learning rate): 0 when it stays put, -1 when it falls tenfold per decade): the best decay,
+/// when it clearly beats both ends of the grid, and the largest decay still as good as the best within seed noise.
 /// </summary>
 internal static class GridReport
 {
@@ -83,58 +84,75 @@ internal static class GridReport
 
     private static void Summarize(TextWriter writer, string name, Table table, double margin)
     {
-        var fitted = new List<(double LogLr, double LogDecay)>();
-        var harmless = new List<(double LogLr, double LogDecay)>();
+        var optima = new List<(double LogLr, double LogDecay)>();
+        var edges = new List<(double LogLr, double LogDecay)>();
         for (int c = 0; c < table.LearningRates.Length; c++)
         {
-            // The edge of the good basin: the largest decay still within the margin of the column's best. It does not need a
-            // clear optimum, so it also reads the columns where every small decay is as good as the best.
-            int top = -1;
-            double columnBest = Enumerable.Range(0, table.Decays.Length).Select(r => table.Values[r, c]).Where(v => !double.IsNaN(v)).Min();
-            for (int r = 0; r < table.Decays.Length; r++)
+            double logLr = Math.Log10(table.LearningRates[c]);
+            (int top, bool atGridTop) = LargestDecayWithin(table, c, margin);
+            if (!atGridTop)
             {
-                if (table.Values[r, c] <= columnBest + margin)
-                {
-                    top = r;
-                }
+                edges.Add((logLr, Math.Log10(table.Decays[top])));
             }
-            bool topIsLast = top == table.Decays.Length - 1 || double.IsNaN(table.Values[top + 1, c]);
-            if (!topIsLast)
+            writer.WriteLine($"  {name,-48} lr={table.LearningRates[c],-8:G3} largest decay within {margin:G2} of the best: {(atGridTop ? "≥ " : "")}{table.Decays[top]:G2}");
+            (string optimum, double? logBest, int row) = ClearOptimum(table, c, margin);
+            if (logBest is double y)
             {
-                harmless.Add((Math.Log10(table.LearningRates[c]), Math.Log10(table.Decays[top])));
+                optima.Add((logLr, y));
             }
-            writer.WriteLine($"  {name,-48} lr={table.LearningRates[c],-8:G3} largest decay within {margin:G2} of the best: {(topIsLast ? "≥ " : "")}{table.Decays[top]:G2}");
-
-            (double? logBest, int row) = BestLogDecay(table, c);
-            double best = table.Values[row, c];
-            double[] column = Enumerable.Range(0, table.Decays.Length).Select(r => table.Values[r, c]).Where(v => !double.IsNaN(v)).ToArray();
-            string where;
-            if (logBest is null)
-            {
-                // An optimum on the grid's edge may lie outside it.
-                bool lowerEdge = row == 0 || double.IsNaN(table.Values[row - 1, c]);
-                where = $"{(lowerEdge ? "≤" : "≥")} {table.Decays[row]:G2} (grid edge)";
-            }
-            else if (best + margin > Math.Min(column[0], column[^1]))
-            {
-                // A flat end: the smallest (or largest) decay is as good within seed noise, so no decay stands out.
-                where = $"none clear (within {margin:G2} of the {(best + margin > column[0] ? "smallest" : "largest")} decay)";
-                logBest = null;
-            }
-            else
-            {
-                where = $"{Math.Pow(10, logBest.Value):G2}";
-                fitted.Add((Math.Log10(table.LearningRates[c]), logBest.Value));
-            }
-            writer.WriteLine($"  {name,-48} lr={table.LearningRates[c],-8:G3} best decay {where} ({best:G4} at {table.Decays[row]:G2})");
+            writer.WriteLine($"  {name,-48} lr={table.LearningRates[c],-8:G3} best decay {optimum} ({table.Values[row, c]:G4} at {table.Decays[row]:G2})");
         }
-        writer.WriteLine(fitted.Count >= 2
-            ? $"  {name,-48} best decay ∝ lr^{Slope(fitted):+0.00;-0.00} (fitted on the {fitted.Count} of {table.LearningRates.Length} learning rates with a clear optimum inside the grid)"
+        writer.WriteLine(optima.Count >= 2
+            ? $"  {name,-48} best decay ∝ lr^{Slope(optima):+0.00;-0.00} (fitted on the {optima.Count} of {table.LearningRates.Length} learning rates with a clear optimum inside the grid)"
             : $"  {name,-48} fewer than two learning rates have a clear optimum inside the grid: no slope");
-        writer.WriteLine(harmless.Count >= 2
-            ? $"  {name,-48} largest decay within the margin ∝ lr^{Slope(harmless):+0.00;-0.00} (fitted on the {harmless.Count} learning rates where it is inside the grid)"
+        writer.WriteLine(edges.Count >= 2
+            ? $"  {name,-48} largest decay within the margin ∝ lr^{Slope(edges):+0.00;-0.00} (fitted on the {edges.Count} learning rates where it is inside the grid)"
             : $"  {name,-48} the largest decay within the margin is inside the grid for fewer than two learning rates: no slope");
     }
+
+    /// <summary>
+    /// The edge of the good basin: the row of the largest decay still within <paramref name="margin"/> of the column's best,
+    /// and whether it is the largest decay the column has (the edge may then lie beyond the grid). Unlike the optimum, it
+    /// reads columns where every small decay is as good as the best.
+    /// </summary>
+    private static (int Row, bool AtGridTop) LargestDecayWithin(Table table, int column, double margin)
+    {
+        double best = ColumnValues(table, column).Min();
+        int top = -1;
+        for (int r = 0; r < table.Decays.Length; r++)
+        {
+            if (table.Values[r, column] <= best + margin)
+            {
+                top = r;
+            }
+        }
+        return (top, top == table.Decays.Length - 1 || double.IsNaN(table.Values[top + 1, column]));
+    }
+
+    /// <summary>
+    /// The column's best decay when it is a clear optimum: inside the grid and better than both ends of the column by
+    /// <paramref name="margin"/>; otherwise a description of why not, and null.
+    /// </summary>
+    private static (string Description, double? LogDecay, int Row) ClearOptimum(Table table, int column, double margin)
+    {
+        (double? logBest, int row) = BestLogDecay(table, column);
+        if (logBest is null)
+        {
+            bool lowerEdge = row == 0 || double.IsNaN(table.Values[row - 1, column]);
+            return ($"{(lowerEdge ? "≤" : "≥")} {table.Decays[row]:G2} (grid edge)", null, row);
+        }
+        double[] values = ColumnValues(table, column);
+        double best = table.Values[row, column];
+        if (best + margin > Math.Min(values[0], values[^1]))
+        {
+            // A flat end: the smallest (or largest) decay is as good within seed noise, so no decay stands out.
+            return ($"none clear (within {margin:G2} of the {(best + margin > values[0] ? "smallest" : "largest")} decay)", null, row);
+        }
+        return ($"{Math.Pow(10, logBest.Value):G2}", logBest, row);
+    }
+
+    private static double[] ColumnValues(Table table, int column)
+        => Enumerable.Range(0, table.Decays.Length).Select(r => table.Values[r, column]).Where(v => !double.IsNaN(v)).ToArray();
 
     /// <summary>
     /// The best decay of one learning rate's column, refined between grid points by the parabola through the best cell and
