@@ -17,6 +17,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private readonly LayerNorm _layerNorm;
     private readonly Dropout _dropout;
     private readonly int _maxPositions;
+    private readonly long[] _positionIds;
 
     public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
     {
@@ -27,6 +28,13 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         _layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         _dropout = nn.Dropout(config.HiddenDropoutProb);
         _maxPositions = config.MaxPositionEmbeddings;
+        // Position ids come from this array rather than arange(length), whose number-to-Scalar conversions make
+        // temporaries the garbage collector may free mid-call (see TorchScalars).
+        _positionIds = new long[_maxPositions];
+        for (int i = 0; i < _maxPositions; i++)
+        {
+            _positionIds[i] = i;
+        }
         register_module("word_embeddings", _wordEmbeddings);
         register_module("position_embeddings", _positionEmbeddings);
         register_module("token_type_embeddings", _tokenTypeEmbeddings);
@@ -47,7 +55,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
                 $"Sequence length {length} exceeds max_position_embeddings {_maxPositions}; truncate the input to at most {_maxPositions} tokens.");
         }
         using var scope = NewDisposeScope();
-        Tensor positions = arange(length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
+        Tensor positions = tensor(_positionIds[..(int)length], device: inputIds.device).unsqueeze(0);
         // Same summation order as Hugging Face: (words + token types) + positions. The explicit alpha avoids the
         // temporary Scalar of TorchSharp's Tensor + Tensor (see TorchScalars).
         Tensor embeddings = _wordEmbeddings.forward(inputIds).add(_tokenTypeEmbeddings.forward(tokenTypeIds), TorchScalars.One);

@@ -105,7 +105,7 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor, (Tensor LastHi
                     nn.init.normal_(embedding.weight!, 0, std, generator);
                     break;
                 case LayerNorm norm:
-                    norm.weight?.fill_(1);
+                    norm.weight?.fill_(TorchScalars.One);
                     norm.bias?.zero_();
                     break;
             }
