@@ -45,40 +45,9 @@ internal sealed class MlpModel : TorchClassificationModel
         }
     }
 
-    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new Featurizer(this, row);
+    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new FloatVectorFeaturizer(row, _featureColumn, _size);
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs) => _network.forward(inputs[0]);
 
     public override void Save(Stream stream) => throw new NotSupportedException("This MLP is for experiments and is not saved.");
-
-    private sealed class Featurizer : IBatchFeaturizer
-    {
-        private readonly MlpModel _model;
-        private readonly ValueGetter<VBuffer<float>> _getter;
-        private readonly List<float> _values = new();
-        private VBuffer<float> _buffer;
-
-        public Featurizer(MlpModel model, DataViewRow row)
-        {
-            _model = model;
-            _getter = row.GetGetter<VBuffer<float>>(row.Schema[model._featureColumn]);
-        }
-
-        public int Count { get; private set; }
-
-        public void Add(long rowIndex)
-        {
-            _getter(ref _buffer);
-            foreach (float value in _buffer.DenseValues()) _values.Add(value);
-            Count++;
-        }
-
-        public IReadOnlyList<Tensor> TakeBatch()
-        {
-            Tensor batch = tensor(_values.ToArray()).view(Count, _model._size);
-            _values.Clear();
-            Count = 0;
-            return new[] { batch };
-        }
-    }
 }

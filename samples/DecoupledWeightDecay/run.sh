@@ -7,14 +7,6 @@
 # --model bn-mlp: two batch-normalized hidden layers, the figure in the README.
 # --model resnet: CifarResNet-20 (width 16, batch norm), 2,000 images, 8 epochs, one seed, a 4 x 4 grid per optimizer.
 set -euo pipefail
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
-  SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq dataset-fashion-mnist
-fi
-# glibc malloc: keep the large per-batch tensors out of mmap and do not hand freed memory back to the kernel at
-# once; otherwise every batch faults fresh pages in (these settings halve the time spent in page faults).
-export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-33554432}
-export MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-8589934592}
-export MALLOC_TOP_PAD_=${MALLOC_TOP_PAD_:-536870912}
+source "$(dirname "$0")/../FashionMnist/environment.sh"
 cd "$(dirname "$0")/../.."
 exec dotnet run -c Release --project samples/DecoupledWeightDecay -- "$@"

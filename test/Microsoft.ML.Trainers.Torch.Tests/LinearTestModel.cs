@@ -41,7 +41,7 @@ internal sealed class LinearTestModel : TorchClassificationModel, ILoadableClass
         }
     }
 
-    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new Featurizer(this, row);
+    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new FloatVectorFeaturizer(row, FeatureColumn, FeatureCount);
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs) => _linear.forward(inputs[0]);
 
@@ -69,36 +69,5 @@ internal sealed class LinearTestModel : TorchClassificationModel, ILoadableClass
             model._linear.bias!.copy_(tensor(bias));
         }
         return model;
-    }
-
-    private sealed class Featurizer : IBatchFeaturizer
-    {
-        private readonly LinearTestModel _model;
-        private readonly ValueGetter<VBuffer<float>> _getter;
-        private readonly List<float> _values = new();
-        private VBuffer<float> _buffer;
-
-        public Featurizer(LinearTestModel model, DataViewRow row)
-        {
-            _model = model;
-            _getter = row.GetGetter<VBuffer<float>>(row.Schema[model.FeatureColumn]);
-        }
-
-        public int Count { get; private set; }
-
-        public void Add(long rowIndex)
-        {
-            _getter(ref _buffer);
-            foreach (float value in _buffer.DenseValues()) _values.Add(value);
-            Count++;
-        }
-
-        public IReadOnlyList<Tensor> TakeBatch()
-        {
-            Tensor batch = tensor(_values.ToArray()).view(Count, _model.FeatureCount);
-            _values.Clear();
-            Count = 0;
-            return new[] { batch };
-        }
     }
 }
