@@ -39,9 +39,9 @@ public abstract class AdamFamilyOptions : OptimizerOptions
 
     internal override double DefaultMomentum => Beta1;
 
-    internal override void ValidateGroup(ParameterGroup group)
+    internal override void ValidateGroup(LiveParameterGroup group)
     {
         // A group's Momentum is its beta1 here.
-        Check.Beta(group.Momentum!.Value, nameof(Beta1));
+        Check.Beta(group.Momentum, nameof(Beta1));
     }
 }

@@ -17,6 +17,6 @@ public sealed class AdamOptions : AdamFamilyOptions
     /// <inheritdoc/>
     public override string AlgorithmName => "Adam";
 
-    internal override Optimizer CreateOptimizer(IReadOnlyList<ParameterGroup> groups) =>
+    internal override Optimizer CreateOptimizer(IReadOnlyList<LiveParameterGroup> groups) =>
         new AdamOptimizer(this, groups, decoupledWeightDecay: false);
 }

@@ -17,6 +17,6 @@ public sealed class AdamWOptions : AdamFamilyOptions
     /// <inheritdoc/>
     public override string AlgorithmName => "AdamW";
 
-    internal override Optimizer CreateOptimizer(IReadOnlyList<ParameterGroup> groups) =>
+    internal override Optimizer CreateOptimizer(IReadOnlyList<LiveParameterGroup> groups) =>
         new AdamOptimizer(this, groups, decoupledWeightDecay: true);
 }

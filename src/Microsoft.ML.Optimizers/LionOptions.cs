@@ -37,7 +37,7 @@ public sealed class LionOptions : OptimizerOptions
 
     internal override double DefaultMomentum => Beta1;
 
-    internal override void ValidateGroup(ParameterGroup group) => Check.Beta(group.Momentum!.Value, nameof(Beta1));
+    internal override void ValidateGroup(LiveParameterGroup group) => Check.Beta(group.Momentum, nameof(Beta1));
 
-    internal override Optimizer CreateOptimizer(IReadOnlyList<ParameterGroup> groups) => new LionOptimizer(this, groups);
+    internal override Optimizer CreateOptimizer(IReadOnlyList<LiveParameterGroup> groups) => new LionOptimizer(this, groups);
 }

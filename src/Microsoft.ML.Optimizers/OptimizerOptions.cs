@@ -52,7 +52,7 @@ public abstract class OptimizerOptions
     /// <summary>A short name of the algorithm, e.g. "AdamW"; checkpoints record it.</summary>
     public abstract string AlgorithmName { get; }
 
-    /// <summary>The value a group's <see cref="ParameterGroup.Momentum"/> takes when the group does not set it.</summary>
+    /// <summary>The value a group's <see cref="LiveParameterGroup.Momentum"/> takes when the group does not set it.</summary>
     internal abstract double DefaultMomentum { get; }
 
     /// <summary>Creates an optimizer over parameter groups; values a group leaves unset come from these options.</summary>
@@ -69,12 +69,16 @@ public abstract class OptimizerOptions
         {
             throw new ArgumentException("The group list contains null.", nameof(groups));
         }
-        ParameterGroup[] bound = list.Select(g => g.Bind(LearningRate, WeightDecay, DefaultMomentum)).ToArray();
-        foreach (ParameterGroup group in bound)
+        LiveParameterGroup[] live = list.Select(g => new LiveParameterGroup(g, LearningRate, WeightDecay, DefaultMomentum)).ToArray();
+        foreach (LiveParameterGroup group in live)
         {
-            ValidateGroup(group);
+            // Sparse-SGD groups take no momentum or decay, so the algorithm's constraints do not concern them.
+            if (group.Rule == GroupUpdateRule.Optimizer)
+            {
+                ValidateGroup(group);
+            }
         }
-        return CreateOptimizer(bound);
+        return CreateOptimizer(live);
     }
 
     /// <summary>Creates an optimizer over one group holding all <paramref name="parameters"/>.</summary>
@@ -89,9 +93,9 @@ public abstract class OptimizerOptions
     public OptimizerOptions Clone() => (OptimizerOptions)MemberwiseClone();
 
     /// <summary>Checks a resolved group against the algorithm's constraints (e.g. beta1 &lt; 1).</summary>
-    internal virtual void ValidateGroup(ParameterGroup group)
+    internal virtual void ValidateGroup(LiveParameterGroup group)
     {
     }
 
-    internal abstract Optimizer CreateOptimizer(IReadOnlyList<ParameterGroup> groups);
+    internal abstract Optimizer CreateOptimizer(IReadOnlyList<LiveParameterGroup> groups);
 }

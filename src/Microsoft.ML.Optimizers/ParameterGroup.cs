@@ -6,33 +6,26 @@ using TorchSharp.Modules;
 namespace Microsoft.ML.Optimizers;
 
 /// <summary>
-/// A set of parameters that share hyperparameters, like an entry of PyTorch's <c>param_groups</c>.
+/// What a user asks for one set of parameters, like an entry of the list given to a PyTorch optimizer: the parameters,
+/// optional per-group hyperparameters and the group's <see cref="GroupUpdateRule"/>.
 /// </summary>
 /// <remarks>
-/// <para>
-/// Before it is given to <see cref="OptimizerOptions.Create(IEnumerable{ParameterGroup})"/>, a value left
-/// <see langword="null"/> means "use the optimizer options' value". The optimizer keeps its own copy of each group with
-/// every value filled in: read and change the live values through <see cref="Optimizer.ParameterGroups"/>
-/// (a change applies from the next <see cref="Optimizer.Step"/>).
-/// </para>
-/// <para>
-/// <see cref="Momentum"/> is the quantity that momentum schedules cycle: SGD's momentum, or beta1 for Adam, AdamW and Lion.
-/// </para>
+/// A value left <see langword="null"/> means "use the optimizer options' value". The optimizer resolves each group into
+/// a <see cref="LiveParameterGroup"/> (<see cref="Optimizer.ParameterGroups"/>), whose values schedules and users change
+/// between steps. <see cref="Momentum"/> is the quantity that momentum schedules cycle: SGD's momentum, or beta1 for Adam,
+/// AdamW and Lion.
 /// </remarks>
 public sealed class ParameterGroup
 {
-    private double? _learningRate;
-    private double? _weightDecay;
-    private double? _momentum;
-
     /// <summary>Creates a group.</summary>
     /// <param name="parameters">The parameters; each may belong to only one group of an optimizer.</param>
     /// <param name="learningRate">The group's learning rate, or <see langword="null"/> for the options' value.</param>
     /// <param name="weightDecay">The group's weight decay, or <see langword="null"/> for the options' value.</param>
     /// <param name="momentum">SGD momentum or Adam/AdamW/Lion beta1 for this group, or <see langword="null"/> for the options' value.</param>
     /// <param name="name">An optional label, e.g. "no_decay", for diagnostics.</param>
+    /// <param name="rule">How the group is updated; default the optimizer's own algorithm.</param>
     public ParameterGroup(IEnumerable<Parameter> parameters, double? learningRate = null, double? weightDecay = null,
-        double? momentum = null, string? name = null)
+        double? momentum = null, string? name = null, GroupUpdateRule rule = GroupUpdateRule.Optimizer)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         Parameter[] list = parameters.ToArray();
@@ -40,11 +33,21 @@ public sealed class ParameterGroup
         {
             throw new ArgumentException("The parameter list contains null.", nameof(parameters));
         }
+        if (!Enum.IsDefined(rule))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rule), rule, $"Unknown group update rule {rule}.");
+        }
         Parameters = list;
-        LearningRate = learningRate;
-        WeightDecay = weightDecay;
-        Momentum = momentum;
+        LearningRate = Validate(learningRate, nameof(LearningRate));
+        WeightDecay = Validate(weightDecay, nameof(WeightDecay));
+        Momentum = Validate(momentum, nameof(Momentum));
         Name = name;
+        Rule = rule;
+        if (rule == GroupUpdateRule.SparseSgd && (WeightDecay is > 0 || Momentum is > 0))
+        {
+            throw new ArgumentOutOfRangeException(WeightDecay is > 0 ? nameof(weightDecay) : nameof(momentum),
+                $"A {nameof(GroupUpdateRule.SparseSgd)} group takes no weight decay or momentum (WeightDecay was {WeightDecay}, Momentum was {Momentum}).");
+        }
     }
 
     /// <summary>The parameters of the group, in the order given.</summary>
@@ -53,58 +56,30 @@ public sealed class ParameterGroup
     /// <summary>The optional label given at construction.</summary>
     public string? Name { get; }
 
-    /// <summary>The current learning rate (schedules change it between steps).</summary>
-    public double? LearningRate
-    {
-        get => _learningRate;
-        set => _learningRate = Validate(value, nameof(LearningRate));
-    }
+    /// <summary>The group's learning rate, or <see langword="null"/> for the options' value.</summary>
+    public double? LearningRate { get; }
 
-    /// <summary>The weight decay: coupled L2 for SGD and Adam, decoupled for AdamW and Lion.</summary>
-    public double? WeightDecay
-    {
-        get => _weightDecay;
-        set => _weightDecay = Validate(value, nameof(WeightDecay));
-    }
+    /// <summary>The weight decay (coupled L2 for SGD and Adam, decoupled for AdamW and Lion), or <see langword="null"/> for the options' value.</summary>
+    public double? WeightDecay { get; }
 
-    /// <summary>SGD's momentum, or beta1 for Adam, AdamW and Lion (one-cycle schedules cycle it).</summary>
-    public double? Momentum
-    {
-        get => _momentum;
-        set => _momentum = Validate(value, nameof(Momentum));
-    }
+    /// <summary>SGD's momentum, or beta1 for Adam, AdamW and Lion, or <see langword="null"/> for the options' value.</summary>
+    public double? Momentum { get; }
+
+    /// <summary>How the group is updated.</summary>
+    public GroupUpdateRule Rule { get; }
 
     /// <summary>
-    /// The learning rate the group had when the optimizer was created (PyTorch's <c>initial_lr</c>); schedules scale it.
-    /// <see langword="null"/> until the group belongs to an optimizer.
+    /// A group of parameters with sparse gradients (e.g. an <c>EmbeddingBag</c> with <c>sparse: true</c>) updated by
+    /// plain SGD at <paramref name="learningRate"/> (see <see cref="GroupUpdateRule.SparseSgd"/>); the optimizer's
+    /// scheduler scales this rate like every other group's.
     /// </summary>
-    public double? InitialLearningRate { get; internal set; }
+    /// <param name="parameters">The sparse-gradient parameters.</param>
+    /// <param name="learningRate">The group's base learning rate (&gt;= 0).</param>
+    /// <param name="name">A label for diagnostics; default "sparse".</param>
+    public static ParameterGroup SparseSgd(IEnumerable<Parameter> parameters, double learningRate, string? name = "sparse") =>
+        new(parameters, learningRate, weightDecay: 0.0, momentum: 0.0, name, GroupUpdateRule.SparseSgd);
 
-    /// <summary>True for the optimizer's own copy, whose values may not be cleared.</summary>
-    internal bool IsBound { get; private set; }
-
-    private double? Validate(double? value, string name)
-    {
-        if (value is null)
-        {
-            if (IsBound)
-            {
-                throw new ArgumentNullException(name, $"{name} of a group that belongs to an optimizer cannot be null.");
-            }
-            return null;
-        }
-        return Check.NonNegative(value.Value, name);
-    }
-
-    /// <summary>The optimizer's copy, with every value resolved against the options.</summary>
-    internal ParameterGroup Bind(double learningRate, double weightDecay, double momentum)
-    {
-        var bound = new ParameterGroup(Parameters, _learningRate ?? learningRate, _weightDecay ?? weightDecay,
-            _momentum ?? momentum, Name);
-        bound.InitialLearningRate = bound.LearningRate;
-        bound.IsBound = true;
-        return bound;
-    }
+    private static double? Validate(double? value, string name) => value is double v ? Check.NonNegative(v, name) : null;
 
     /// <summary>
     /// Splits named parameters into a group that takes weight decay and a group that does not (weight decay 0),

@@ -9,24 +9,32 @@ namespace Microsoft.ML.Optimizers;
 /// SGD with PyTorch's semantics: maximize negates the gradient first, then coupled weight decay, then momentum
 /// (the buffer starts as the first gradient, without dampening), optionally Nesterov. State: momentum_buffer.
 /// </summary>
-internal sealed class SgdOptimizer : Optimizer
+internal sealed class SgdOptimizer : FlatOptimizer<SgdOptimizer.Run>
 {
-    private static readonly string[] s_names = { "momentum_buffer" };
+    private static readonly StateBuffer s_momentumBuffer = new(0, "momentum_buffer");
+    private static readonly StateLayout s_layout = StateLayout.Of(s_momentumBuffer);
     private readonly double _dampening;
     private readonly bool _nesterov;
-    private readonly List<Segment> _first = new();
-    private readonly List<Segment> _later = new();
+    private readonly List<Segment<Run>> _first = new();
+    private readonly List<Segment<Run>> _later = new();
 
-    public SgdOptimizer(SgdOptions options, IReadOnlyList<ParameterGroup> groups) : base(options, groups, s_names)
+    public SgdOptimizer(SgdOptions options, IReadOnlyList<LiveParameterGroup> groups) : base(options, groups, s_layout)
     {
         _dampening = options.Dampening;
         _nesterov = options.Nesterov;
     }
 
-    // Tensors whose momentum buffer does not exist yet start it from the gradient: update them separately.
-    private protected override long SegmentKey(Slot slot) => slot.HasMomentumBuffer ? 1 : 0;
+    /// <summary>
+    /// Tensors whose momentum buffer does not exist yet start it from the gradient (PyTorch's first step), so they are
+    /// updated apart from those that have one.
+    /// </summary>
+    /// <param name="HasMomentumBuffer">Whether the tensors' momentum buffers exist.</param>
+    internal readonly record struct Run(bool HasMomentumBuffer);
 
-    private protected override bool SlotHasState(Slot slot, int stateIndex) => slot.HasMomentumBuffer;
+    private protected override Run RunOf(Slot slot) => new(slot.HasState);
+
+    // Without momentum there is no buffer, as in PyTorch (momentum_buffer stays None).
+    private protected override bool CreatesState(LiveParameterGroup group) => group.Momentum != 0;
 
     // libtorch's CPU SGD kernel does not store the parameters in its vectorized loop for float16/bfloat16 (they stay
     // unchanged), so reduced-precision parameters take the portable path.
@@ -34,29 +42,29 @@ internal sealed class SgdOptimizer : Optimizer
         UseFusedKernels && FusedKernels.Supports(bucket.DType, bucket.Device) && FusedKernels.Sgd is not null
         && (bucket.DType is ScalarType.Float32 or ScalarType.Float64 || bucket.Device.type != DeviceType.CPU);
 
-    private protected override void UpdateFused(FlatBucket bucket, ParameterGroup group, List<Segment> segments)
+    private protected override void UpdateFused(FlatBucket bucket, LiveParameterGroup group, List<Segment<Run>> segments)
     {
-        double momentum = group.Momentum!.Value;
-        using Scalar wd = group.WeightDecay!.Value.ToScalar();
+        double momentum = group.Momentum;
+        using Scalar wd = group.WeightDecay.ToScalar();
         using Scalar mu = momentum.ToScalar();
-        using Scalar lr = group.LearningRate!.Value.ToScalar();
+        using Scalar lr = group.LearningRate.ToScalar();
         using Scalar dampening = _dampening.ToScalar();
         if (momentum == 0)
         {
-            Run(segments, withBuffers: false, isFirstStep: false);
+            Launch(segments, withBuffers: false, isFirstStep: false);
             return;
         }
-        bucket.EnsureState(0);
+        bucket.EnsureState(s_momentumBuffer);
         _first.Clear();
         _later.Clear();
-        foreach (Segment segment in segments)
+        foreach (Segment<Run> segment in segments)
         {
-            (segment.Key == 0 ? _first : _later).Add(segment);
+            (segment.Run.HasMomentumBuffer ? _later : _first).Add(segment);
         }
-        Run(_first, withBuffers: true, isFirstStep: true);
-        Run(_later, withBuffers: true, isFirstStep: false);
+        Launch(_first, withBuffers: true, isFirstStep: true);
+        Launch(_later, withBuffers: true, isFirstStep: false);
 
-        void Run(List<Segment> list, bool withBuffers, bool isFirstStep)
+        void Launch(List<Segment<Run>> list, bool withBuffers, bool isFirstStep)
         {
             if (list.Count == 0)
             {
@@ -64,27 +72,27 @@ internal sealed class SgdOptimizer : Optimizer
             }
             Tensor[] parameters = list.Select(s => bucket.Slice(bucket.Params, s)).ToArray();
             Tensor[] grads = list.Select(s => bucket.Slice(bucket.Grads, s)).ToArray();
-            Tensor[] buffers = withBuffers ? list.Select(s => bucket.Slice(bucket.State(0)!, s)).ToArray() : System.Array.Empty<Tensor>();
+            Tensor[] buffers = withBuffers ? list.Select(s => bucket.Slice(bucket.State(s_momentumBuffer)!, s)).ToArray() : System.Array.Empty<Tensor>();
             FusedKernels.Sgd!.invoke("step", parameters, grads, buffers, wd, mu, lr, dampening, _nesterov, Maximize, isFirstStep);
         }
     }
 
-    private protected override void UpdatePortable(FlatBucket bucket, ParameterGroup group, List<Segment> segments)
+    private protected override void UpdatePortable(FlatBucket bucket, LiveParameterGroup group, List<Segment<Run>> segments)
     {
-        double momentum = group.Momentum!.Value;
-        double weightDecay = group.WeightDecay!.Value;
-        Tensor? buffer = momentum != 0 ? bucket.EnsureState(0) : null;
+        double momentum = group.Momentum;
+        double weightDecay = group.WeightDecay;
+        Tensor? buffer = momentum != 0 ? bucket.EnsureState(s_momentumBuffer) : null;
         using Scalar wd = weightDecay.ToScalar();
         using Scalar mu = momentum.ToScalar();
         using Scalar oneMinusDampening = (1 - _dampening).ToScalar();
-        using Scalar negLr = (-group.LearningRate!.Value).ToScalar();
-        ForEachChunk(bucket, segments, null, (segment, offset, length, worker) =>
+        using Scalar negLr = (-group.LearningRate).ToScalar();
+        ChunkExecutor.ForEach(bucket, segments, null, (segment, offset, length, worker) =>
         {
             // PyTorch's single-tensor SGD, operation by operation (add with alpha is a fused multiply-add).
-            bool first = segments[segment].Key == 0;
+            bool first = !segments[segment].Run.HasMomentumBuffer;
             Tensor p = bucket.Params.narrow(0, offset, length);
             Tensor g = bucket.Grads.narrow(0, offset, length);
-            Tensor s = bucket.Workspace(0, worker, length);
+            Tensor s = bucket.Scratch(Workspace.Primary, worker, length);
             Tensor d = g;
             if (Maximize)
             {
@@ -124,20 +132,5 @@ internal sealed class SgdOptimizer : Optimizer
             }
             p.add_(d, negLr);
         });
-    }
-
-    private protected override void OnUpdated(FlatBucket bucket, ParameterGroup group, List<Segment> segments)
-    {
-        if (group.Momentum!.Value == 0)
-        {
-            return;
-        }
-        foreach (Segment segment in segments)
-        {
-            for (int i = segment.FirstSlot; i < segment.EndSlot; i++)
-            {
-                bucket.Slots[i].HasMomentumBuffer = true;
-            }
-        }
     }
 }

@@ -40,14 +40,14 @@ public sealed class SgdOptions : OptimizerOptions
 
     internal override double DefaultMomentum => Momentum;
 
-    internal override void ValidateGroup(ParameterGroup group)
+    internal override void ValidateGroup(LiveParameterGroup group)
     {
-        if (Nesterov && (group.Momentum!.Value <= 0 || Dampening != 0))
+        if (Nesterov && (group.Momentum <= 0 || Dampening != 0))
         {
             throw new ArgumentOutOfRangeException(nameof(Nesterov),
-                $"Nesterov momentum requires Momentum > 0 and Dampening == 0 (Momentum was {group.Momentum.Value}, Dampening was {Dampening}).");
+                $"Nesterov momentum requires Momentum > 0 and Dampening == 0 (Momentum was {group.Momentum}, Dampening was {Dampening}).");
         }
     }
 
-    internal override Optimizer CreateOptimizer(IReadOnlyList<ParameterGroup> groups) => new SgdOptimizer(this, groups);
+    internal override Optimizer CreateOptimizer(IReadOnlyList<LiveParameterGroup> groups) => new SgdOptimizer(this, groups);
 }

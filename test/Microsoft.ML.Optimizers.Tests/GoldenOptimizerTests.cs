@@ -96,7 +96,7 @@ public sealed class GoldenOptimizerTests
         for (int s = 0; s < steps; s++)
         {
             exact.AssertClose(new[] { optimizer.LearningRate }, new[] { lrTrace[s] }, $"lr at step {s}");
-            exact.AssertClose(new[] { optimizer.ParameterGroups[0].Momentum!.Value }, new[] { momentumTrace[s] }, $"momentum at step {s}");
+            exact.AssertClose(new[] { optimizer.ParameterGroups[0].Momentum }, new[] { momentumTrace[s] }, $"momentum at step {s}");
             JsonElement[] stepGrads = grads[s].EnumerateArray().ToArray();
             for (int t = 0; t < parameters.Length; t++)
             {

@@ -94,7 +94,9 @@ public sealed class ParameterGroupTests
         Assert.AreEqual(1e-3, optimizer.ParameterGroups[0].InitialLearningRate);
         optimizer.ParameterGroups[1].LearningRate = 0.5;
         Assert.AreEqual(0.5, optimizer.ParameterGroups[1].LearningRate);
-        Assert.ThrowsExactly<ArgumentNullException>(() => optimizer.ParameterGroups[1].LearningRate = null);
+        // The live group's values are never null (its type says so); the setters still reject invalid values.
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => optimizer.ParameterGroups[1].LearningRate = -1).Message, "LearningRate must be >= 0");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => optimizer.ParameterGroups[1].WeightDecay = double.NaN);
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => optimizer.LearningRate = -1);
     }
 

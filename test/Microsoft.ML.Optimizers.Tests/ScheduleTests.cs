@@ -78,14 +78,14 @@ public sealed class ScheduleTests
             new ParameterGroup(new[] { new Parameter(zeros(2)) }, learningRate: 1e-4),
         });
         LearningRateScheduler scheduler = new OneCycleSchedule { MaxLearningRate = 1e-2 }.Create(optimizer, 20);
-        Assert.AreEqual(1e-2 / 25, optimizer.ParameterGroups[0].LearningRate!.Value, 1e-15);
-        Assert.AreEqual(1e-3 / 25, optimizer.ParameterGroups[1].LearningRate!.Value, 1e-16);
-        Assert.AreEqual(0.95, optimizer.ParameterGroups[0].Momentum!.Value, 1e-15, "beta1 starts at max momentum");
+        Assert.AreEqual(1e-2 / 25, optimizer.ParameterGroups[0].LearningRate, 1e-15);
+        Assert.AreEqual(1e-3 / 25, optimizer.ParameterGroups[1].LearningRate, 1e-16);
+        Assert.AreEqual(0.95, optimizer.ParameterGroups[0].Momentum, 1e-15, "beta1 starts at max momentum");
         for (int i = 0; i < 5; i++)
         {
             scheduler.Step();
         }
-        Assert.AreEqual(0.85, optimizer.ParameterGroups[1].Momentum!.Value, 1e-15, "beta1 at the peak");
+        Assert.AreEqual(0.85, optimizer.ParameterGroups[1].Momentum, 1e-15, "beta1 at the peak");
         var noCycle = new OneCycleSchedule { CycleMomentum = false };
         using Optimizer sgd = Sgd(lr: 0.5, momentum: 0.7);
         noCycle.Create(sgd, 10);

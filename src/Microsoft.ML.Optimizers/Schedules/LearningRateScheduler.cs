@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Text;
 
 namespace Microsoft.ML.Optimizers;
 
@@ -12,8 +11,6 @@ namespace Microsoft.ML.Optimizers;
 /// </summary>
 public sealed class LearningRateScheduler
 {
-    private const string CheckpointMagic = "MLSCHED1";
-
     private readonly Optimizer _optimizer;
     private readonly IScheduleRule _rule;
     private readonly double[] _baseLearningRates;
@@ -25,7 +22,7 @@ public sealed class LearningRateScheduler
         ScheduleName = name;
         TotalSteps = totalSteps;
         // PyTorch's base_lrs: each group's initial_lr.
-        _baseLearningRates = optimizer.ParameterGroups.Select(g => g.InitialLearningRate!.Value).ToArray();
+        _baseLearningRates = optimizer.ParameterGroups.Select(g => g.InitialLearningRate).ToArray();
         Apply();
     }
 
@@ -48,21 +45,19 @@ public sealed class LearningRateScheduler
         Apply();
     }
 
-    /// <summary>Writes the schedule's position (and base learning rates) to <paramref name="stream"/>; it is left open.</summary>
+    /// <summary>
+    /// Writes the schedule's position and base learning rates to <paramref name="stream"/> (the same checkpoint format as
+    /// <see cref="Optimizer.Save"/>: a header, then named entries); the stream is left open.
+    /// </summary>
     /// <param name="stream">A writable stream.</param>
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(Encoding.ASCII.GetBytes(CheckpointMagic));
-        writer.Write(ScheduleName);
-        writer.Write(TotalSteps);
-        writer.Write(Position);
-        writer.Write(_baseLearningRates.Length);
-        foreach (double lr in _baseLearningRates)
-        {
-            writer.Write(lr);
-        }
+        using var writer = new CheckpointWriter(stream, new CheckpointHeader(CheckpointKind.Scheduler, ScheduleName));
+        writer.Write("total_steps", TotalSteps);
+        writer.Write("position", Position);
+        writer.Write("base_lrs", _baseLearningRates);
+        writer.Finish();
     }
 
     /// <summary>
@@ -74,25 +69,20 @@ public sealed class LearningRateScheduler
     public void Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (Encoding.ASCII.GetString(reader.ReadBytes(CheckpointMagic.Length)) != CheckpointMagic)
+        using var reader = new CheckpointReader(stream, CheckpointKind.Scheduler);
+        string name = reader.Header.Name;
+        long totalSteps = reader.Int64("total_steps");
+        long position = reader.Int64("position");
+        double[] baseLearningRates = reader.Doubles("base_lrs");
+        if (name != ScheduleName || totalSteps != TotalSteps || baseLearningRates.Length != _baseLearningRates.Length)
         {
-            throw new InvalidDataException("The stream does not hold a learning-rate scheduler checkpoint.");
+            throw reader.Mismatch(
+                $"the checkpoint is of {name} over {totalSteps} steps and {baseLearningRates.Length} groups, this scheduler is "
+                + $"{ScheduleName} over {TotalSteps} steps and {_baseLearningRates.Length} groups");
         }
-        string name = reader.ReadString();
-        long totalSteps = reader.ReadInt64();
-        long position = reader.ReadInt64();
-        int groups = reader.ReadInt32();
-        if (name != ScheduleName || totalSteps != TotalSteps || groups != _baseLearningRates.Length)
+        if (position < 0 || baseLearningRates.Any(lr => !double.IsFinite(lr) || lr < 0))
         {
-            throw new InvalidDataException(
-                $"The scheduler checkpoint ({name}, {totalSteps} steps, {groups} groups) does not match this scheduler "
-                + $"({ScheduleName}, {TotalSteps} steps, {_baseLearningRates.Length} groups).");
-        }
-        var baseLearningRates = new double[groups];
-        for (int i = 0; i < groups; i++)
-        {
-            baseLearningRates[i] = reader.ReadDouble();
+            throw reader.Mismatch("its position or base learning rates are out of range");
         }
         baseLearningRates.CopyTo(_baseLearningRates, 0);
         Position = position;

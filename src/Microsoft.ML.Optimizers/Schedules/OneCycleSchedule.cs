@@ -104,7 +104,7 @@ public sealed class OneCycleSchedule : ScheduleOptions
                     : peak * (baseLearningRates[i] / baseLearningRates[0]);
                 (double lr, double momentum) = ScheduleFunctions.OneCycle(position, _totalSteps, max, _o.PctStart, _o.AnnealStrategy,
                     _o.DivFactor, _o.FinalDivFactor, _o.BaseMomentum, _o.MaxMomentum, _o.ThreePhase);
-                ParameterGroup group = optimizer.ParameterGroups[i];
+                LiveParameterGroup group = optimizer.ParameterGroups[i];
                 group.LearningRate = lr;
                 if (_o.CycleMomentum)
                 {

@@ -41,8 +41,9 @@ public abstract class TorchClassificationModel : IDisposable
 
     /// <summary>
     /// Names (as in <c>named_parameters()</c>) of parameters whose gradients are sparse, such as a hashed
-    /// embedding table. The training loop updates them with plain SGD at the trainer's sparse learning rate
-    /// instead of the chosen optimizer, which needs dense gradients. Empty for most models.
+    /// embedding table. The training loop puts them in a sparse-SGD parameter group of the same optimizer
+    /// (<see cref="Microsoft.ML.Optimizers.GroupUpdateRule.SparseSgd"/>: plain SGD on the touched rows, at the trainer's
+    /// sparse learning rate scaled by the schedule), since the chosen algorithm needs dense gradients. Empty for most models.
     /// </summary>
     public virtual IReadOnlyCollection<string> SparseGradientParameterNames => Array.Empty<string>();
 

@@ -26,7 +26,10 @@ internal sealed class TrainingLoop
     /// <param name="env">Cancellation and progress.</param>
     /// <param name="channel">Log messages.</param>
     /// <param name="options">The loop's settings.</param>
-    /// <param name="sparseLearningRate">The SGD rate of the model's sparse-gradient parameters, if it has any.</param>
+    /// <param name="sparseLearningRate">
+    /// The base SGD rate of the model's sparse-gradient parameters, if it has any: they form a sparse-SGD group of the
+    /// same optimizer.
+    /// </param>
     public TrainingLoop(IHostEnvironment env, IChannel channel, TorchTrainerOptions options, double sparseLearningRate = 0)
     {
         _env = env;
@@ -41,13 +44,17 @@ internal sealed class TrainingLoop
         var trainable = model.Network.named_parameters().Where(p => p.parameter.requires_grad).ToList();
         var sparseNames = model.SparseGradientParameterNames;
         var named = trainable.Where(p => !sparseNames.Contains(p.name)).ToList();
-        SparseSgd? sparse = sparseNames.Count == 0 ? null
-            : new SparseSgd(trainable.Where(p => sparseNames.Contains(p.name)).Select(p => p.parameter), _sparseLearningRate);
+        var sparse = trainable.Where(p => sparseNames.Contains(p.name)).Select(p => p.parameter).ToList();
         if (named.Count == 0)
         {
             throw new InvalidOperationException("The model has no trainable parameters (is everything frozen?).");
         }
-        if (sparse != null && _options.Precision != TrainingPrecision.Float32)
+        if (sparse.Count > 0 && !(double.IsFinite(_sparseLearningRate) && _sparseLearningRate > 0))
+        {
+            throw new ArgumentOutOfRangeException("sparseLearningRate", _sparseLearningRate,
+                $"The learning rate of sparse-gradient parameters must be positive (was {_sparseLearningRate}).");
+        }
+        if (sparse.Count > 0 && _options.Precision != TrainingPrecision.Float32)
         {
             throw new NotSupportedException($"Precision {_options.Precision} does not support models with sparse-gradient parameters; use Float32.");
         }
@@ -55,9 +62,15 @@ internal sealed class TrainingLoop
         using MixedPrecisionTraining? mixed = _options.Precision == TrainingPrecision.MixedBFloat16 ? new MixedPrecisionTraining(model.Network, named) : null;
         _mixed = mixed;
         named = mixed?.OptimizedParameters ?? named;
-        IReadOnlyList<ParameterGroup> groups = _options.NoWeightDecayForBiasAndNorm
+        var groups = new List<ParameterGroup>(_options.NoWeightDecayForBiasAndNorm
             ? ParameterGroup.SplitNoDecay(named)
-            : new[] { new ParameterGroup(named.Select(p => p.parameter)) };
+            : new[] { new ParameterGroup(named.Select(p => p.parameter)) });
+        if (sparse.Count > 0)
+        {
+            // Last, so that group 0 (whose rate the log shows) stays a dense group; the scheduler scales this group's
+            // base rate like the others'.
+            groups.Add(ParameterGroup.SparseSgd(sparse, _sparseLearningRate));
+        }
 
         int batchSize = Math.Min(_options.BatchSize, train.Count);
         // A last batch of one example would break BatchNorm in train mode; it joins the next epoch instead.
@@ -84,7 +97,7 @@ internal sealed class TrainingLoop
                 {
                     random.Shuffle(order);
                 }
-                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, sparse, scheduler, random, epoch);
+                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, scheduler, random, epoch);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
                 (double Loss, double Accuracy)? val = validation != null ? Evaluate(model, validation) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
@@ -138,7 +151,7 @@ internal sealed class TrainingLoop
     }
 
     private (double Loss, double Accuracy, int Seen) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
-        int steps, Optimizer optimizer, SparseSgd? sparse, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, Random random, int epoch)
+        int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, Random random, int epoch)
     {
         model.Network.train();
         double lossSum = 0;
@@ -155,7 +168,6 @@ internal sealed class TrainingLoop
             Tensor logits = model.Forward(ToDevice(train.Collate(indices, augment: true, random), model.Device)).to(ScalarType.Float32);
             Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
             optimizer.ZeroGrad();
-            sparse?.ZeroGrad();
             loss.backward();
             _mixed?.CopyGradientsToMasters();
             if (_options.GradientClipNorm is double clip)
@@ -164,8 +176,6 @@ internal sealed class TrainingLoop
             }
             optimizer.Step();
             _mixed?.CopyMastersToWorking();
-            // Sparse parameters follow the schedule's multiplier of the main rate.
-            sparse?.Step(_options.Optimizer.LearningRate > 0 ? optimizer.LearningRate / _options.Optimizer.LearningRate : 1);
             scheduler?.Step();
 
             lossSum += loss.item<float>() * (double)indices.Length;

@@ -6,47 +6,6 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Optimizers;
 
-/// <summary>One parameter tensor of a <see cref="FlatBucket"/>.</summary>
-internal sealed class Slot
-{
-    public Slot(Parameter parameter, int index, long offset, long[] shape)
-    {
-        Parameter = parameter;
-        Index = index;
-        Offset = offset;
-        Shape = shape;
-        Numel = parameter.numel();
-    }
-
-    /// <summary>The user's parameter; its data is a view of the bucket's flat buffer.</summary>
-    public Parameter Parameter { get; }
-
-    /// <summary>Position in the optimizer's parameter order (groups in order, parameters in order): PyTorch's state index.</summary>
-    public int Index { get; }
-
-    /// <summary>Element offset in the bucket's flat buffers.</summary>
-    public long Offset { get; }
-
-    public long Numel { get; }
-
-    public long[] Shape { get; }
-
-    /// <summary>Steps this tensor took part in (PyTorch keeps one count per tensor: a step without a grad does not count).</summary>
-    public long Steps { get; set; }
-
-    /// <summary>For SGD: whether the momentum buffer exists (PyTorch creates it from the first gradient).</summary>
-    public bool HasMomentumBuffer { get; set; }
-
-    /// <summary>Whether the tensor has a gradient in the step being taken.</summary>
-    public bool HasGrad { get; set; }
-}
-
-/// <summary>
-/// A maximal run of consecutive slots that all have a gradient and the same per-tensor state (e.g. the same step count),
-/// so that one kernel or one sequence of in-place operations can update the whole run.
-/// </summary>
-internal readonly record struct Segment(int FirstSlot, int EndSlot, long Offset, long Length, long Key);
-
 /// <summary>
 /// The parameters of one group that share a dtype and device, packed into one contiguous buffer. Each parameter's data
 /// and gradient are views of the flat buffers, so an optimizer step is a handful of large operations instead of a loop
@@ -61,7 +20,7 @@ internal sealed class FlatBucket : IDisposable
     private long _workspaceElements;
     private long _workspaceChunk;
 
-    public FlatBucket(int groupIndex, ScalarType dtype, Device device, IReadOnlyList<(Parameter parameter, int index)> parameters, int stateCount)
+    public FlatBucket(int groupIndex, ScalarType dtype, Device device, IReadOnlyList<(Parameter parameter, int index)> parameters, StateLayout layout)
     {
         GroupIndex = groupIndex;
         DType = dtype;
@@ -71,12 +30,12 @@ internal sealed class FlatBucket : IDisposable
         for (int i = 0; i < slots.Length; i++)
         {
             (Parameter p, int index) = parameters[i];
-            slots[i] = new Slot(p, index, offset, p.shape);
+            slots[i] = new Slot(p, index, offset);
             offset += slots[i].Numel;
         }
         Slots = slots;
         Numel = offset;
-        _state = new Tensor?[stateCount];
+        _state = new Tensor?[layout.Buffers.Count];
 
         using var noGrad = torch.no_grad();
         // Persistent buffers must outlive any dispose scope the caller has open.
@@ -96,6 +55,7 @@ internal sealed class FlatBucket : IDisposable
             using Tensor? grad = slot.Parameter.grad;
             if (grad is not null)
             {
+                ThrowIfSparse(slot, grad);
                 AdoptGrad(slot, grad);
             }
         }
@@ -118,17 +78,17 @@ internal sealed class FlatBucket : IDisposable
     public Tensor Grads { get; }
 
     /// <summary>A flat state buffer, or null until first used.</summary>
-    public Tensor? State(int index) => _state[index];
+    public Tensor? State(StateBuffer buffer) => _state[buffer.Index];
 
     /// <summary>The flat state buffer, created (zero-filled) on first use.</summary>
-    public Tensor EnsureState(int index)
+    public Tensor EnsureState(StateBuffer buffer)
     {
-        return _state[index] ??= torch.zeros(Numel, DType, Device).DetachFromDisposeScope();
+        return _state[buffer.Index] ??= torch.zeros(Numel, DType, Device).DetachFromDisposeScope();
     }
 
     /// <summary>
-    /// Makes room for <paramref name="workers"/> chunks of <paramref name="chunk"/> elements in each workspace: two in the
-    /// bucket's type and one in float64. Workspace is per chunk, not per parameter, so it stays small.
+    /// Makes room for <paramref name="workers"/> chunks of <paramref name="chunk"/> elements in each <see cref="Workspace"/>.
+    /// Workspace is per chunk, not per parameter, so it stays small.
     /// </summary>
     public void EnsureWorkspace(int workers, long chunk)
     {
@@ -139,21 +99,18 @@ internal sealed class FlatBucket : IDisposable
         }
         DisposeWorkspace();
         _workspace = new Tensor[3];
-        _workspace[0] = torch.empty(needed, DType, Device).DetachFromDisposeScope();
-        _workspace[1] = torch.empty(needed, DType, Device).DetachFromDisposeScope();
-        _workspace[2] = torch.empty(needed, ScalarType.Float64, Device).DetachFromDisposeScope();
+        _workspace[(int)Workspace.Primary] = torch.empty(needed, DType, Device).DetachFromDisposeScope();
+        _workspace[(int)Workspace.Secondary] = torch.empty(needed, DType, Device).DetachFromDisposeScope();
+        _workspace[(int)Workspace.Float64] = torch.empty(needed, ScalarType.Float64, Device).DetachFromDisposeScope();
         _workspaceElements = needed;
         _workspaceChunk = Math.Min(chunk, Numel);
     }
 
-    /// <summary>
-    /// A worker's slice of workspace <paramref name="kind"/> (0 and 1: the bucket's type; 2: float64), of
-    /// <paramref name="length"/> elements; see <see cref="EnsureWorkspace"/>.
-    /// </summary>
-    public Tensor Workspace(int kind, int worker, long length) => _workspace![kind].narrow(0, worker * _workspaceChunk, length);
+    /// <summary>A worker's slice of a workspace, of <paramref name="length"/> elements; see <see cref="EnsureWorkspace"/>.</summary>
+    public Tensor Scratch(Workspace kind, int worker, long length) => _workspace![(int)kind].narrow(0, worker * _workspaceChunk, length);
 
     /// <summary>Views of a flat buffer for a segment (the buffer itself when the segment covers it all).</summary>
-    public Tensor Slice(Tensor flat, in Segment segment) =>
+    public Tensor Slice<TRun>(Tensor flat, in Segment<TRun> segment) where TRun : struct, IEquatable<TRun> =>
         segment.Offset == 0 && segment.Length == Numel ? flat.alias() : flat.narrow(0, segment.Offset, segment.Length);
 
     /// <summary>A slot's slice of a flat buffer, shaped like the parameter.</summary>
@@ -183,6 +140,7 @@ internal sealed class FlatBucket : IDisposable
                 continue;
             }
             count++;
+            ThrowIfSparse(slot, grad);
             if (!NativeStorage.IsViewOf(grad, _gradsBase, slot.Offset, slot.Numel))
             {
                 AdoptGrad(slot, grad);
@@ -198,6 +156,10 @@ internal sealed class FlatBucket : IDisposable
         foreach (Slot slot in Slots)
         {
             using Tensor? grad = slot.Parameter.grad;
+            if (grad is not null)
+            {
+                ThrowIfSparse(slot, grad);
+            }
             if (grad is not null && !NativeStorage.IsViewOf(grad, _gradsBase, slot.Offset, slot.Numel))
             {
                 // Point it at the (now zero) flat slice instead of zeroing the foreign tensor: same values, and the
@@ -217,21 +179,21 @@ internal sealed class FlatBucket : IDisposable
         }
     }
 
-    /// <summary>Collects the segments of this step: runs of slots with a gradient and equal <paramref name="key"/>.</summary>
-    public void BuildSegments(Func<Slot, long> key, List<Segment> segments)
+    /// <summary>Collects the segments of this step: runs of slots with a gradient and equal <paramref name="runOf"/>.</summary>
+    public void BuildSegments<TRun>(Func<Slot, TRun> runOf, List<Segment<TRun>> segments) where TRun : struct, IEquatable<TRun>
     {
         segments.Clear();
         int start = -1;
-        long startKey = 0;
+        TRun startKey = default;
         for (int i = 0; i <= Slots.Count; i++)
         {
             bool include = i < Slots.Count && Slots[i].HasGrad;
-            long k = include ? key(Slots[i]) : 0;
-            if (start >= 0 && (!include || k != startKey))
+            TRun k = include ? runOf(Slots[i]) : default;
+            if (start >= 0 && (!include || !k.Equals(startKey)))
             {
                 long offset = Slots[start].Offset;
                 long end = i < Slots.Count ? Slots[i].Offset : Numel;
-                segments.Add(new Segment(start, i, offset, end - offset, startKey));
+                segments.Add(new Segment<TRun>(start, i, offset, end - offset, startKey));
                 start = -1;
             }
             if (include && start < 0)
@@ -239,6 +201,20 @@ internal sealed class FlatBucket : IDisposable
                 start = i;
                 startKey = k;
             }
+        }
+    }
+
+    /// <summary>
+    /// Flat buffers hold dense gradients only. Checked before any storage access: libtorch aborts the process (an
+    /// exception .NET cannot catch) when asked for the storage of a sparse tensor.
+    /// </summary>
+    private static void ThrowIfSparse(Slot slot, Tensor grad)
+    {
+        if (grad.is_sparse)
+        {
+            throw new InvalidOperationException(
+                $"Parameter #{slot.Index} has a sparse gradient; put it in a parameter group with rule {nameof(GroupUpdateRule)}.{nameof(GroupUpdateRule.SparseSgd)} "
+                + $"(see {nameof(ParameterGroup)}.{nameof(ParameterGroup.SparseSgd)}).");
         }
     }
 
