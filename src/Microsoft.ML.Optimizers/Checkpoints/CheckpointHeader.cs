@@ -44,11 +44,11 @@ internal readonly record struct CheckpointHeader(CheckpointKind Kind, string Nam
         string magic = Encoding.ASCII.GetString(magicBytes);
         if (System.Array.IndexOf(s_version1Magics, magic) >= 0)
         {
-            throw new InvalidDataException($"The stream holds a {what} checkpoint of format version 1, which this version cannot read; save it again with this version.");
+            throw new InvalidDataException($"The stream holds {Article(what)} checkpoint of format version 1, which this version cannot read; save it again with this version.");
         }
         if (magic != Magic)
         {
-            throw new InvalidDataException($"The stream does not hold a {what} checkpoint.");
+            throw new InvalidDataException($"The stream does not hold {Article(what)} checkpoint.");
         }
         int version = reader.ReadInt32();
         if (version != Version)
@@ -58,10 +58,12 @@ internal readonly record struct CheckpointHeader(CheckpointKind Kind, string Nam
         string storedKind = reader.ReadString();
         if (storedKind != what)
         {
-            throw new InvalidDataException($"The stream holds a {storedKind} checkpoint, not a {what} checkpoint.");
+            throw new InvalidDataException($"The stream holds {Article(storedKind)} checkpoint, not {Article(what)} checkpoint.");
         }
         return new CheckpointHeader(kind, reader.ReadString());
     }
+
+    private static string Article(string noun) => (noun.Length > 0 && "aeiou".Contains(noun[0]) ? "an " : "a ") + noun;
 
     /// <summary>The kind as written and as named in messages.</summary>
     public static string Describe(CheckpointKind kind) => kind == CheckpointKind.Optimizer ? "optimizer" : "learning-rate scheduler";
