@@ -20,7 +20,7 @@ internal sealed class Slot
     /// <summary>Position in the optimizer's parameter order (groups in order, parameters in order): PyTorch's state index.</summary>
     public int Index { get; }
 
-    /// <summary>Element offset in the bucket's flat buffers.</summary>
+    /// <summary>Element offset in the bucket's flat buffers (0 for sparse-rule parameters, which have no bucket).</summary>
     public long Offset { get; }
 
     public long Numel { get; }
