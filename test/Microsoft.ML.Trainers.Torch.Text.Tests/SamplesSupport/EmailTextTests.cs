@@ -1,5 +1,5 @@
-using Microsoft.ML.Trainers.Torch.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Samples.Support;
 
 namespace Microsoft.ML.Extensions.Tests;
 
