@@ -22,6 +22,17 @@ public static class EmailText
 {
     private const int MaxDepth = 10;
 
+    // Each part's text is its own paragraph. (MIME gives the line break before a boundary to the boundary, so a part's
+    // text need not end with one.)
+    private const string PartBreak = "\n\n";
+
+    static EmailText()
+    {
+        // Legacy charsets of old mail (windows-1252, iso-2022-jp, koi8-r, big5, ...) come from the code-pages provider;
+        // MimeKit looks charsets up through Encoding.GetEncoding, which finds them only once it is registered.
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+    }
+
     private static readonly Regex s_spaces = new(@"[ \t\f\v\u00A0]+", RegexOptions.Compiled);
     private static readonly Regex s_blankLines = new(@"\n\s*\n\s*(\n\s*)*", RegexOptions.Compiled);
 
@@ -76,7 +87,7 @@ public static class EmailText
         {
             case Multipart multipart when multipart.Count == 0:
                 // No part was found (a missing or unmatched boundary): the raw content is the best text there is.
-                output.Append(multipart.Preamble).Append('\n');
+                output.Append(multipart.Preamble).Append(PartBreak);
                 break;
             case MultipartAlternative alternative:
                 MimeEntity? chosen = alternative.OfType<TextPart>().FirstOrDefault(p => p.IsPlain && !string.IsNullOrWhiteSpace(Decoded(p)))
@@ -94,13 +105,13 @@ public static class EmailText
                 }
                 break;
             case MessagePart { Message: MimeMessage forwarded }:
-                output.Append(Join(Clean(forwarded.Subject ?? ""), Clean(BodyText(forwarded, depth + 1)))).Append('\n');
+                output.Append(Join(Clean(forwarded.Subject ?? ""), Clean(BodyText(forwarded, depth + 1)))).Append(PartBreak);
                 break;
             case TextPart html when html.IsHtml:
-                output.Append(HtmlText.ToText(Decoded(html))).Append('\n');
+                output.Append(HtmlText.ToText(Decoded(html))).Append(PartBreak);
                 break;
             case TextPart text when !(text.IsAttachment && !text.IsPlain):
-                output.Append(Decoded(text)).Append('\n');
+                output.Append(Decoded(text)).Append(PartBreak);
                 break;
         }
     }

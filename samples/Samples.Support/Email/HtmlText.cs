@@ -87,7 +87,9 @@ internal static class HtmlText
         }
     }
 
-    private static bool IsInvisible(string name) => name is "script" or "style" or "head" or "title" or "template";
+    // iframe, noembed and noframes hold fallback text that browsers with frames and plugins never show.
+    private static bool IsInvisible(string name) => name is "script" or "style" or "head" or "title" or "template"
+        or "iframe" or "noembed" or "noframes";
 
     private static bool IsBlock(string name) => name is "br" or "p" or "div" or "tr" or "li" or "ul" or "ol" or "table"
         or "blockquote" or "pre" or "hr" or "h1" or "h2" or "h3" or "h4" or "h5" or "h6" or "dl" or "dt" or "dd"
