@@ -57,7 +57,7 @@ public static class EmailText
         string raw = SkipMboxSeparator(rawEmail);
         if (!s_headerLine.IsMatch(raw))
         {
-            // No header block (MimeKit would drop the first line as a malformed header): everything is body.
+            // No header block: the whole text is body, not a message to parse.
             return Clean(raw);
         }
         // The message is already characters: MimeKit reads their UTF-8, so parts that were not transfer-encoded are
