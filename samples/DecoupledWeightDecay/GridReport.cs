@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using Microsoft.ML.Trainers.Torch.Search;
+using Microsoft.ML.Trainers.Torch.Search.Charts;
 
 /// <summary>
 /// Turns the grid's runs into the paper's figure and its claim in numbers: heatmaps of test error and test log-loss over

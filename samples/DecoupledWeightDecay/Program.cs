@@ -18,6 +18,7 @@
 // so two processes can split the work (give them separate --out folders).
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -28,74 +29,81 @@ using Microsoft.ML.Optimizers;
 using Microsoft.ML.Trainers.Torch;
 using Microsoft.ML.Trainers.Torch.Images;
 using Microsoft.ML.Trainers.Torch.Search;
+using Samples.Support;
 
-var arguments = SampleArguments.Parse(args);
+var dataDirOption = new Option<string>("--data-dir") { Description = "Folder of the Fashion-MNIST IDX files.", DefaultValueFactory = _ => FashionMnistData.DefaultFolder };
+var outOption = new Option<string>("--out") { Description = "Output folder (grid.csv, heatmaps, summary.txt).", DefaultValueFactory = _ => "decoupled-weight-decay-output" };
+var modelOption = new Option<string>("--model") { Description = "mlp (no normalization), bn-mlp (the README's figure) or resnet (CifarResNet-20).", DefaultValueFactory = _ => "mlp" };
+modelOption.AcceptOnlyFromAmong("mlp", "bn-mlp", "resnet");
+var optimizersOption = new Option<string>("--optimizers") { Description = "Train one optimizer's grid only, so two processes can share the work (separate --out folders).", DefaultValueFactory = _ => "both" };
+optimizersOption.AcceptOnlyFromAmong("adam", "adamw", "both");
+// Defaults that depend on --model are resolved below; null means "the model's default".
+var trainLimitOption = new Option<int?>("--train-limit") { Description = "Training images (default: mlp 3,000; bn-mlp 10,000; resnet 2,000)." };
+var testLimitOption = new Option<int?>("--test-limit") { Description = "Test images (default: 5,000; bn-mlp 10,000)." };
+var epochsOption = new Option<int?>("--epochs") { Description = "Epochs per run (default: mlp 25, bn-mlp 20, resnet 8)." };
+var seedsOption = new Option<int?>("--seeds") { Description = "Seeds per cell (default: 2; resnet 1)." };
+var threadsOption = new Option<int?>("--threads") { Description = "libtorch threads (default: 1; bn-mlp 2)." };
+var hiddenOption = new Option<int?>("--hidden") { Description = "Hidden width (default: 128; bn-mlp 256)." };
+var hiddenLayersOption = new Option<int?>("--hidden-layers") { Description = "Hidden layers (default: 1; bn-mlp 2)." };
+var batchSizeOption = new Option<int?>("--batch-size") { Description = "Batch size (default: 32; bn-mlp 128; resnet 64)." };
+var learningRatesOption = new Option<string?>("--learning-rates") { Description = "Comma-separated learning rates (default: half decades)." };
+var l2Option = new Option<string?>("--l2") { Description = "Comma-separated Adam-L2 coefficients." };
+var lambdasOption = new Option<string?>("--lambdas") { Description = "Comma-separated AdamW per-step decays lambda = lr * wd." };
+var replotOption = new Option<string?>("--replot") { Description = "Redraw the figures and summary from an earlier grid.csv, without training." };
+var searchOption = new Option<int?>("--search") { Description = "Run the optimizer search with this many trials instead of the grid (the README uses 27)." };
+var command = new RootCommand("Loshchilov & Hutter's decoupled-weight-decay grid (Adam-L2 vs AdamW) on Fashion-MNIST, or the optimizer search on the same model.")
+{
+    dataDirOption, outOption, modelOption, optimizersOption, trainLimitOption, testLimitOption, epochsOption, seedsOption, threadsOption,
+    hiddenOption, hiddenLayersOption, batchSizeOption, learningRatesOption, l2Option, lambdasOption, replotOption, searchOption,
+};
+ParseResult arguments = command.Parse(args);
+if (arguments.Action is not null)
+{
+    // --help, or an error in the arguments: System.CommandLine prints it.
+    return arguments.Invoke();
+}
 var invariant = CultureInfo.InvariantCulture;
-string dataDir = arguments.Get("data-dir", "/usr/share/datasets/fashion-mnist");
-string outDir = arguments.Get("out", "decoupled-weight-decay-output");
-int trainLimit = int.Parse(arguments.Get("train-limit", "3000"), invariant);
-int testLimit = int.Parse(arguments.Get("test-limit", "5000"), invariant);
-int epochs = int.Parse(arguments.Get("epochs", "25"), invariant);
-int seeds = int.Parse(arguments.Get("seeds", "2"), invariant);
-int threads = int.Parse(arguments.Get("threads", "1"), invariant);
-int hidden = int.Parse(arguments.Get("hidden", "128"), invariant);
-int batchSize = int.Parse(arguments.Get("batch-size", "32"), invariant);
+string dataDir = arguments.GetRequiredValue(dataDirOption);
+string outDir = arguments.GetRequiredValue(outOption);
 // --model bn-mlp: two hidden layers of 256 with batch norm, 10,000 images, 20 epochs, batch 128 (1,580 steps), two seeds,
 // two threads: batch norm makes every hidden weight row scale-invariant, so weight decay sets the effective learning rate,
 // and the runs are long enough for the larger decays to settle the weight norms. --model resnet: CifarResNet-20 (base width 16, batch norm) from the image
 // trainer, on a smaller grid (4 x 4 per optimizer, one seed); too slow here to train long enough for decay to matter.
-string modelKind = arguments.Get("model", "mlp");
-if (modelKind is not ("mlp" or "bn-mlp" or "resnet"))
-{
-    throw new ArgumentException($"--model must be mlp, bn-mlp or resnet (was '{modelKind}').");
-}
+string modelKind = arguments.GetRequiredValue(modelOption);
 bool resnet = modelKind == "resnet", batchNorm = modelKind == "bn-mlp";
-int hiddenLayers = int.Parse(arguments.Get("hidden-layers", batchNorm ? "2" : "1"), invariant);
-if (batchNorm)
+int trainLimit = arguments.GetValue(trainLimitOption) ?? (batchNorm ? 10000 : resnet ? 2000 : 3000);
+int testLimit = arguments.GetValue(testLimitOption) ?? (batchNorm ? 10000 : 5000);
+int epochs = arguments.GetValue(epochsOption) ?? (batchNorm ? 20 : resnet ? 8 : 25);
+int seeds = arguments.GetValue(seedsOption) ?? (resnet ? 1 : 2);
+int threads = arguments.GetValue(threadsOption) ?? (batchNorm ? 2 : 1);
+int hidden = arguments.GetValue(hiddenOption) ?? (batchNorm ? 256 : 128);
+int hiddenLayers = arguments.GetValue(hiddenLayersOption) ?? (batchNorm ? 2 : 1);
+int batchSize = arguments.GetValue(batchSizeOption) ?? (batchNorm ? 128 : resnet ? 64 : 32);
+bool[] decoupledRuns = arguments.GetRequiredValue(optimizersOption) switch
 {
-    trainLimit = int.Parse(arguments.Get("train-limit", "10000"), invariant);
-    testLimit = int.Parse(arguments.Get("test-limit", "10000"), invariant);
-    epochs = int.Parse(arguments.Get("epochs", "20"), invariant);
-    seeds = int.Parse(arguments.Get("seeds", "2"), invariant);
-    hidden = int.Parse(arguments.Get("hidden", "256"), invariant);
-    batchSize = int.Parse(arguments.Get("batch-size", "128"), invariant);
-    threads = int.Parse(arguments.Get("threads", "2"), invariant);
-}
-if (resnet)
-{
-    trainLimit = int.Parse(arguments.Get("train-limit", "2000"), invariant);
-    epochs = int.Parse(arguments.Get("epochs", "8"), invariant);
-    seeds = int.Parse(arguments.Get("seeds", "1"), invariant);
-    batchSize = int.Parse(arguments.Get("batch-size", "64"), invariant);
-}
-// --optimizers adam|adamw|both: one optimizer's grid only, so two processes can share the grid (separate --out folders).
-string optimizerChoice = arguments.Get("optimizers", "both");
-bool[] decoupledRuns = optimizerChoice switch
-{
-    "both" => new[] { false, true },
     "adam" => new[] { false },
     "adamw" => new[] { true },
-    _ => throw new ArgumentException($"--optimizers must be adam, adamw or both (was '{optimizerChoice}')."),
+    _ => new[] { false, true },
 };
 Directory.CreateDirectory(outDir);
-if (arguments.Has("replot"))
+if (arguments.GetValue(replotOption) is string replot)
 {
     // Redraws the figures and the summary from a grid.csv of an earlier run, without training.
-    GridReport.Write(GridRun.ReadCsv(arguments.Get("replot", "")), outDir);
-    return;
+    GridReport.Write(GridRun.ReadCsv(replot), outDir);
+    return 0;
 }
 
 // Half-decade grids: 10^(k/2); --learning-rates, --l2 and --lambdas (comma-separated) override them.
-double[] learningRates = Grid("learning-rates", resnet ? HalfDecades(-6, -3) : batchNorm ? HalfDecades(-8, -3) : HalfDecades(-7, -3));
+double[] learningRates = Grid(learningRatesOption, resnet ? HalfDecades(-6, -3) : batchNorm ? HalfDecades(-8, -3) : HalfDecades(-7, -3));
 // Adam-L2's wd (L2 helps Adam little, so the grid reaches lower); ResNet: decades 1e-5 .. 1e-2.
-double[] l2Coefficients = Grid("l2", resnet ? new[] { 1e-5, 1e-4, 1e-3, 1e-2 } : batchNorm ? HalfDecades(-10, -2) : HalfDecades(-12, -4));
+double[] l2Coefficients = Grid(l2Option, resnet ? new[] { 1e-5, 1e-4, 1e-3, 1e-2 } : batchNorm ? HalfDecades(-10, -2) : HalfDecades(-12, -4));
 // AdamW's lambda = lr * wd per step; ResNet: 3.2e-4 .. 1e-2 (about 250 steps, so smaller lambdas barely shrink anything).
 // bn-mlp: up to 0.32, past the optimum of the larger learning rates.
-double[] decoupledFactors = Grid("lambdas", resnet ? HalfDecades(-7, -4) : batchNorm ? HalfDecades(-8, -1) : HalfDecades(-10, -4));
+double[] decoupledFactors = Grid(lambdasOption, resnet ? HalfDecades(-7, -4) : batchNorm ? HalfDecades(-8, -1) : HalfDecades(-10, -4));
 
 var ml = new MLContext(seed: 1);
-IDataView train = LoadFeatures(ml, dataDir, "train", trainLimit);
-IDataView test = LoadFeatures(ml, dataDir, "t10k", testLimit);
+IDataView train = FashionMnistData.Load(ml, dataDir, "train", trainLimit, "Features");
+IDataView test = FashionMnistData.Load(ml, dataDir, "t10k", testLimit, "Features");
 ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
 train = keys.Transform(train);
 test = keys.Transform(test);
@@ -103,13 +111,12 @@ string modelName = resnet ? "CifarResNet-20 (width 16, batch norm, bf16)"
     : $"MLP 784-{string.Join("-", Enumerable.Repeat(hidden, hiddenLayers))}-10{(batchNorm ? " with batch norm" : "")}";
 Console.WriteLine($"Fashion-MNIST: {trainLimit} training images, {testLimit} test images; {modelName}, {epochs} epochs, batch {batchSize}, cosine schedule, {seeds} seed(s), {threads} thread(s).");
 
-if (arguments.Has("search"))
+if (arguments.GetValue(searchOption) is int trials)
 {
     // The optimizer search on the same model: which optimizer and hyperparameters win at this budget? Trials are
     // selected on 5,000 training-split images after the first trainLimit (not used for training), then the winner is
     // scored once on the test images.
-    int trials = int.Parse(arguments.Get("search", "27"), invariant);
-    IDataView validation = keys.Transform(ml.Data.SkipRows(LoadFeatures(ml, dataDir, "train", trainLimit + 5000), trainLimit));
+    IDataView validation = keys.Transform(ml.Data.SkipRows(FashionMnistData.Load(ml, dataDir, "train", trainLimit + 5000, "Features"), trainLimit));
     var experiment = OptimizerExperiment.Create(ml, new MlpOptions { Hidden = hidden, BatchSize = batchSize, Seed = 1, Threads = threads },
         o => new MlpTrainer(ml, o), new OptimizerExperimentOptions
         {
@@ -123,7 +130,7 @@ if (arguments.Has("search"))
     Console.WriteLine($"Winner's test accuracy: {testMetrics.MicroAccuracy:F4} on {testLimit} test images.");
     ExperimentReport.Write(result, Path.Combine(outDir, "search"));
     Console.WriteLine($"Best: {result.BestTrial} ({result.Trials.Count} trials, {result.Seconds / 60:F1} min). Report in {Path.GetFullPath(Path.Combine(outDir, "search"))}.");
-    return;
+    return 0;
 }
 
 var runs = new List<GridRun>();
@@ -162,6 +169,7 @@ foreach (bool decoupled in decoupledRuns)
 }
 GridReport.Write(runs, outDir);
 Console.WriteLine($"Wrote {Path.GetFullPath(outDir)} in {total.Elapsed.TotalMinutes:F1} min.");
+return 0;
 
 // The ResNet recipe: CifarResNet-20 at base width 16 (widths must be multiples of 16: libtorch's CPU convolution
 // backward is wrong otherwise), mixed bfloat16, no augmentation, cosine schedule without warmup, and weight decay on
@@ -176,36 +184,9 @@ ImageClassificationTrainerOptions ResNetOptions(OptimizerOptions optimizer, int 
     Precision = TrainingPrecision.MixedBFloat16, Seed = seed, Threads = threads,
 };
 
-double[] Grid(string name, double[] fallback) => arguments.Has(name)
-    ? arguments.Get(name, "").Split(',').Select(v => double.TryParse(v, NumberStyles.Float, invariant, out double x) && x > 0
-        ? x : throw new ArgumentException($"--{name} takes comma-separated positive numbers; '{v}' is not one.")).ToArray()
+double[] Grid(Option<string?> option, double[] fallback) => arguments.GetValue(option) is string list
+    ? list.Split(',').Select(v => double.TryParse(v, NumberStyles.Float, invariant, out double x) && x > 0
+        ? x : throw new ArgumentException($"{option.Name} takes comma-separated positive numbers; '{v}' is not one.")).ToArray()
     : fallback;
 
 static double[] HalfDecades(int from, int to) => Enumerable.Range(from, to - from + 1).Select(k => Math.Pow(10, k / 2.0)).ToArray();
-
-static IDataView LoadFeatures(MLContext ml, string dir, string split, int limit)
-{
-    string images = Path.Combine(dir, $"{split}-images-idx3-ubyte.gz");
-    if (!File.Exists(images))
-    {
-        throw new FileNotFoundException($"'{images}' is missing: install the Debian package dataset-fashion-mnist (run.sh does) or pass --data-dir.", images);
-    }
-    var (pixels, count, height, width) = IdxFile.ReadImages(images, limit);
-    byte[] labels = IdxFile.ReadLabels(Path.Combine(dir, $"{split}-labels-idx1-ubyte.gz"), limit);
-    int size = height * width;
-    var rows = Enumerable.Range(0, count).Select(i => new FeatureRow
-    {
-        Label = labels[i].ToString(CultureInfo.InvariantCulture),
-        Features = pixels.AsSpan(i * size, size).ToArray().Select(b => b / 255f).ToArray(),
-    }).ToArray();
-    return ml.Data.LoadFromEnumerable(rows);
-}
-
-/// <summary>One image as 784 floats in [0, 1] and its class.</summary>
-internal sealed class FeatureRow
-{
-    public string Label { get; set; } = "";
-
-    [VectorType(28 * 28)]
-    public float[] Features { get; set; } = Array.Empty<float>();
-}

@@ -6,6 +6,7 @@
 // random crop (padding 2) and horizontal flip; SGD with Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW
 // (lr 2e-3, weight decay 0.05), no weight decay on biases and norms.
 using System;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -15,14 +16,34 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Optimizers;
 using Microsoft.ML.Trainers.Torch;
 using Microsoft.ML.Trainers.Torch.Images;
+using Samples.Support;
 
-var arguments = SampleArguments.Parse(args);
-string dataDir = arguments.Get("data-dir", "/usr/share/datasets/fashion-mnist");
-string optimizer = arguments.Get("optimizer", "sgdm");
-int epochs = int.Parse(arguments.Get("epochs", "15"), CultureInfo.InvariantCulture);
-string precision = arguments.Get("precision", "bf16");
-int? trainLimit = arguments.Has("train-limit") ? int.Parse(arguments.Get("train-limit", ""), CultureInfo.InvariantCulture) : null;
-string modelPath = arguments.Get("model", Path.Combine(Path.GetTempPath(), "fashion-mnist-resnet.zip"));
+var dataDirOption = new Option<string>("--data-dir") { Description = "Folder of the Fashion-MNIST IDX files.", DefaultValueFactory = _ => FashionMnistData.DefaultFolder };
+var optimizerOption = new Option<string>("--optimizer") { Description = "The optimizer and its recipe.", DefaultValueFactory = _ => "sgdm" };
+optimizerOption.AcceptOnlyFromAmong("sgdm", "adamw");
+var epochsOption = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 15 };
+var precisionOption = new Option<string>("--precision") { Description = "Mixed bfloat16 or float32 training.", DefaultValueFactory = _ => "bf16" };
+precisionOption.AcceptOnlyFromAmong("bf16", "fp32");
+var trainLimitOption = new Option<int?>("--train-limit") { Description = "Train on the first N training images only." };
+var modelOption = new Option<string>("--model") { Description = "Where to save the model zip.", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "fashion-mnist-resnet.zip") };
+var threadsOption = new Option<int?>("--threads") { Description = "libtorch threads (default: libtorch's own choice)." };
+var lrOption = new Option<double?>("--lr") { Description = "Peak learning rate (default: 0.1 for sgdm, 2e-3 for adamw)." };
+var command = new RootCommand("Trains a CIFAR-style ResNet-18 on Fashion-MNIST, evaluates it on the 10k test images and saves it.")
+{
+    dataDirOption, optimizerOption, epochsOption, precisionOption, trainLimitOption, modelOption, threadsOption, lrOption,
+};
+ParseResult arguments = command.Parse(args);
+if (arguments.Action is not null)
+{
+    // --help, or an error in the arguments: System.CommandLine prints it.
+    return arguments.Invoke();
+}
+string dataDir = arguments.GetRequiredValue(dataDirOption);
+string optimizer = arguments.GetRequiredValue(optimizerOption);
+int epochs = arguments.GetValue(epochsOption);
+string precision = arguments.GetRequiredValue(precisionOption);
+int? trainLimit = arguments.GetValue(trainLimitOption);
+string modelPath = arguments.GetRequiredValue(modelOption);
 
 var ml = new MLContext(seed: 1);
 ml.Log += (_, e) =>
@@ -61,9 +82,9 @@ var options = new ImageClassificationTrainerOptions
         "fp32" => TrainingPrecision.Float32,
         _ => throw new ArgumentException($"--precision must be bf16 or fp32 (was '{precision}')."),
     },
-    Threads = arguments.Has("threads") ? int.Parse(arguments.Get("threads", ""), CultureInfo.InvariantCulture) : null,
+    Threads = arguments.GetValue(threadsOption),
 };
-double? learningRate = arguments.Has("lr") ? double.Parse(arguments.Get("lr", ""), CultureInfo.InvariantCulture) : null;
+double? learningRate = arguments.GetValue(lrOption);
 options.Optimizer = optimizer switch
 {
     "sgdm" => new SgdOptions { LearningRate = learningRate ?? 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 },
@@ -81,3 +102,4 @@ var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
 ml.Model.Save(model, train.Schema, modelPath);
 Console.WriteLine($"test micro-accuracy {metrics.MicroAccuracy:F4}, macro-accuracy {metrics.MacroAccuracy:F4}, log-loss {metrics.LogLoss:F4}; model saved to {modelPath}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy={metrics.MicroAccuracy:F4} seconds={seconds:F0}"));
+return 0;

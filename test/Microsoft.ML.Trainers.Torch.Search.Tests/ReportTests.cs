@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Trainers.Torch.Search;
+using Microsoft.ML.Trainers.Torch.Search.Charts;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Extensions.Tests;
@@ -28,7 +29,7 @@ public sealed class ReportTests
         var files = ExperimentReport.Write(result, folder);
 
         Assert.AreEqual(4, files.Count);
-        foreach (string png in new[] { ExperimentReport.LearningCurvesFileName, ExperimentReport.HeatmapFileName })
+        foreach (string png in new[] { ExperimentCharts.LearningCurvesFileName, ExperimentCharts.HeatmapFileName })
         {
             byte[] bytes = File.ReadAllBytes(Path.Combine(folder, png));
             CollectionAssert.AreEqual(PngSignature, bytes.Take(8).ToArray(), png);
@@ -59,7 +60,7 @@ public sealed class ReportTests
     {
         string folder = TestData.NewTempDir();
         // A leaderboard with no completed trial still renders (one grey cell).
-        ExperimentReport.CreateHeatmap(Array.Empty<TrialResult>()).SavePng(Path.Combine(folder, "empty.png"), 400, 300);
+        ExperimentCharts.CreateHeatmap(Array.Empty<TrialResult>()).SavePng(Path.Combine(folder, "empty.png"), 400, 300);
         var chart = new HeatmapChart(new double[,] { { 1, double.NaN }, { 3, 4 } }, new[] { "a", "b" }, new[] { "x", "y" })
         {
             MarkBestPerColumn = true,

@@ -3,6 +3,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.Torch.Search;
+using Samples.Support;
 
 namespace Microsoft.ML.Extensions.Tests;
 

@@ -5,6 +5,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Extensions.Tests;
 using Microsoft.ML.Trainers.Torch.Text;
+using Samples.Support;
 
 namespace Microsoft.ML.Trainers.Torch.Text.Tests;
 

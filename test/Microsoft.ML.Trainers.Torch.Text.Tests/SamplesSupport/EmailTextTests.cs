@@ -1,5 +1,5 @@
-using Microsoft.ML.Trainers.Torch.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Samples.Support;
 
 namespace Microsoft.ML.Extensions.Tests;
 
@@ -68,5 +68,24 @@ public sealed class EmailTextTests
     public void WhitespaceIsCollapsed()
     {
         Assert.AreEqual("s\n\na b\n\nc", EmailText.ToSubjectAndBody("Subject:  s \r\n\r\na \t  b\r\n\r\n\r\n\r\nc  \r\n"));
+    }
+
+    [TestMethod]
+    public void LegacyCharsetsAreDecoded()
+    {
+        // A subject from the corpus (hard-ham-1/00039), ISO-2022-JP in two encoded words, and a windows-1252 base64 body.
+        string raw = "Subject: =?iso-2022-jp?B?GyRCRnxLXDhsJE43b0w+IUolNSVWJTglJyUvJUghSyEhJTkbKEI=?=\n\t=?iso-2022-jp?B?GyRCJVElYCVhITwlayRHJE8kIiRqJF4kOyRzISobKEI=?=\n"
+            + "Content-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: base64\n\nR3L832U=\n";
+        Assert.AreEqual("日本語の件名（サブジェクト）　スパムメールではありません！\n\nGrüße", EmailText.ToSubjectAndBody(raw));
+    }
+
+    [TestMethod]
+    public void HtmlIsTextAsABrowserShowsIt()
+    {
+        // Tags inside a word do not split it (a spam trick), numeric references map as in HTML5 (&#149; is a bullet),
+        // a link target with spaces is kept whole, and iframe fallback content is not shown.
+        string raw = "Subject: s\nContent-Type: text/html\n\n<p>Med<font>ic</font>ine<!-- x -->s!</p><p>&#149; <a href=\"mailto:a@b.c?subject=More info\">Click</a></p>"
+            + "<iframe src=\"http://ads.example/\"><script src=\"http://ads.example/x.js\"></script></iframe><table><tr><td>a</td><td>b</td></tr></table>";
+        Assert.AreEqual("s\n\nMedicines!\n\n• mailto:a@b.c?subject=More info Click\n\na b", EmailText.ToSubjectAndBody(raw));
     }
 }

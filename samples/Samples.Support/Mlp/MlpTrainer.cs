@@ -7,16 +7,20 @@ using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers.Torch;
 using static TorchSharp.torch;
 
+namespace Samples.Support;
+
 /// <summary>
 /// An MLP over a float vector, on the engine's base classes: small enough that a grid of a hundred runs
 /// trains in minutes on two CPU cores, where even the smallest ResNet would take hours.
 /// </summary>
-internal sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
+public sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
 {
+    /// <summary>Creates the trainer.</summary>
     public MlpTrainer(MLContext ml, MlpOptions options) : base((IHostEnvironment)ml, options, nameof(MlpTrainer))
     {
     }
 
+    /// <inheritdoc/>
     protected override void CheckInputShape(SchemaShape inputSchema)
     {
         // SchemaShape is enumerable; its lookup methods are internal to ML.NET.
@@ -26,6 +30,7 @@ internal sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
         }
     }
 
+    /// <inheritdoc/>
     protected override ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel)
     {
         DataViewSchema.Column features = data.Schema[Options.FeatureColumnName];
@@ -48,6 +53,7 @@ internal sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
         return new DenseSet(rows.ToArray(), classes.ToArray(), size);
     }
 
+    /// <inheritdoc/>
     protected override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)
         => new MlpModel(Options.FeatureColumnName, ((DenseSet)trainingSet).Size, Options.Hidden, Options.HiddenLayers,
             Options.BatchNorm, labels.ClassCount);

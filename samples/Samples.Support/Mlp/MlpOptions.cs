@@ -1,10 +1,14 @@
 using Microsoft.ML.Trainers.Torch;
 
+namespace Samples.Support;
+
 /// <summary>Options of <see cref="MlpTrainer"/>: a float-vector feature column, hidden width and depth.</summary>
-internal sealed class MlpOptions : TorchTrainerOptions
+public sealed class MlpOptions : TorchTrainerOptions
 {
+    /// <summary>The float-vector feature column.</summary>
     public string FeatureColumnName { get; set; } = "Features";
 
+    /// <summary>Width of each hidden layer.</summary>
     public int Hidden { get; set; } = 32;
 
     /// <summary>Number of hidden layers.</summary>

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using ScottPlot;
 
-namespace Microsoft.ML.Trainers.Torch.Search;
+namespace Microsoft.ML.Trainers.Torch.Search.Charts;
 
 /// <summary>Validation metric against epoch, one line per trial, coloured by optimizer, rendered headless with ScottPlot.</summary>
 public static class LearningCurvesChart

@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.IO.Compression;
 
-namespace Microsoft.ML.Trainers.Torch.Images;
+namespace Samples.Support;
 
 /// <summary>
 /// Reads the IDX files that MNIST and Fashion-MNIST ship in (optionally gzipped): unsigned-byte images

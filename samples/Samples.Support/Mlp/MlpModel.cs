@@ -8,13 +8,16 @@ using Microsoft.ML.Trainers.Torch;
 using Microsoft.ML.Trainers.Torch.Modules;
 using static TorchSharp.torch;
 
+namespace Samples.Support;
+
 /// <summary>(Linear → [batch norm] → ReLU) × layers → linear, over a float vector.</summary>
-internal sealed class MlpModel : TorchClassificationModel
+public sealed class MlpModel : TorchClassificationModel
 {
     private readonly nn.Module<Tensor, Tensor> _network;
     private readonly string _featureColumn;
     private readonly int _size;
 
+    /// <summary>Creates the network over a <paramref name="size"/>-float vector in <paramref name="featureColumn"/>.</summary>
     public MlpModel(string featureColumn, int size, int hidden, int hiddenLayers, bool batchNorm, int classCount) : base(classCount)
     {
         _featureColumn = featureColumn;
@@ -33,10 +36,13 @@ internal sealed class MlpModel : TorchClassificationModel
         _network = nn.Sequential(layers);
     }
 
+    /// <inheritdoc/>
     public override nn.Module Network => _network;
 
+    /// <inheritdoc/>
     public override IReadOnlyList<string> InputColumnNames => new[] { _featureColumn };
 
+    /// <inheritdoc/>
     public override void CheckInputSchema(DataViewSchema schema)
     {
         if (schema.GetColumnOrNull(_featureColumn) is not { Type: VectorDataViewType { Size: int n } } || n != _size)
@@ -45,9 +51,12 @@ internal sealed class MlpModel : TorchClassificationModel
         }
     }
 
+    /// <inheritdoc/>
     public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new FloatVectorFeaturizer(row, _featureColumn, _size);
 
+    /// <inheritdoc/>
     public override Tensor Forward(IReadOnlyList<Tensor> inputs) => _network.forward(inputs[0]);
 
+    /// <summary>Not supported: this MLP is for experiments and registers no loader, so a saved model could not be read back.</summary>
     public override void Save(Stream stream) => throw new NotSupportedException("This MLP is for experiments and is not saved.");
 }

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Trainers.Torch.Text;
+namespace Samples.Support;
 
 /// <summary>The three kinds of message in the SpamAssassin public corpus.</summary>
 public enum SpamAssassinCategory

@@ -4,7 +4,7 @@ using System.IO;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Microsoft.ML.Trainers.Torch.Search;
+namespace Microsoft.ML.Trainers.Torch.Search.Charts;
 
 /// <summary>
 /// A labelled heatmap (rows × columns of values, NaN for empty cells, the value printed in each cell) rendered

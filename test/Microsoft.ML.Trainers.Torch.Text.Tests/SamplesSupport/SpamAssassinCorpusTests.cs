@@ -3,8 +3,8 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Text;
-using Microsoft.ML.Trainers.Torch.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Samples.Support;
 
 namespace Microsoft.ML.Extensions.Tests;
 
