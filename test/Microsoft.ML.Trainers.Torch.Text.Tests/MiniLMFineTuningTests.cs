@@ -14,7 +14,7 @@ public sealed class MiniLMFineTuningTests
     public void FewAdamWStepsOnSpamEmailsLowerTheLoss()
     {
         TextRow[] rows = TextTestData.Spam(classes: 2).Train;
-        TextRow[] sample = rows.Where(r => r.Label == "spam").Take(6).Concat(rows.Where(r => r.Label != "spam").Take(6)).ToArray();
+        TextRow[] sample = rows.Where(r => r.Label == "spam").Take(4).Concat(rows.Where(r => r.Label != "spam").Take(4)).ToArray();
         string[] labelNames = { "ham", "spam" };
         BertCheckpoint checkpoint = BertCheckpoint.Load(OnnxEncoders.MiniLM, new BertLoadOptions
         {
@@ -23,7 +23,7 @@ public sealed class MiniLMFineTuningTests
             Generator = new Generator(7),
         });
         using BertForSequenceClassification model = checkpoint.Model;
-        BertBatch batch = checkpoint.Tokenizer.EncodeBatch(sample.Select(r => r.Text).ToArray(), maxLength: 48);
+        BertBatch batch = checkpoint.Tokenizer.EncodeBatch(sample.Select(r => r.Text).ToArray(), maxLength: 32);
         using Tensor labels = tensor(sample.Select(r => r.Label == "spam" ? 1L : 0L).ToArray());
         (Tensor ids, Tensor types, Tensor mask) = batch.ToTensors();
 
@@ -39,7 +39,7 @@ public sealed class MiniLMFineTuningTests
         using Optimizer optimizer = new AdamWOptions { LearningRate = 1e-4 }
             .Create(ParameterGroup.SplitNoDecay(model.named_parameters().Select(p => (p.name, p.parameter))));
         model.train();
-        for (int step = 0; step < 4; step++)
+        for (int step = 0; step < 3; step++)
         {
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
@@ -49,6 +49,6 @@ public sealed class MiniLMFineTuningTests
             optimizer.Step();
         }
         double after = Loss();
-        Assert.IsTrue(after < before * 0.8, $"cross-entropy {before:F4} -> {after:F4} after 4 AdamW steps");
+        Assert.IsTrue(after < before * 0.8, $"cross-entropy {before:F4} -> {after:F4} after 3 AdamW steps");
     }
 }

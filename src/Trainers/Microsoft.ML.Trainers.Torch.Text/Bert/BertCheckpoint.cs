@@ -192,56 +192,37 @@ public sealed class BertCheckpoint
     private static BertCheckpoint LoadOnnx(string onnxPath, BertLoadOptions options)
     {
         BertOnnxImport import = BertOnnxImporter.Import(onnxPath);
+        BertConfig config = ApplyOptions(import.Config, options);
+        var messages = new List<string>();
+        void Log(string message)
+        {
+            messages.Add(message);
+            options.Log?.Invoke(message);
+        }
+        foreach (string message in import.Messages)
+        {
+            Log(message);
+        }
+        var model = new BertForSequenceClassification(config);
         try
         {
-            BertConfig config = ApplyOptions(import.Config, options);
-            var messages = new List<string>();
-            void Log(string message)
+            model.InitializeHead(includePooler: !import.HasPooler, options.Generator);
+            import.CopyWeightsInto(model.Bert);
+            if (!import.HasPooler)
             {
-                messages.Add(message);
-                options.Log?.Invoke(message);
+                Log($"'{onnxPath}': bert.pooler.dense initialised fresh.");
             }
-            foreach (string message in import.Messages)
+            Log($"'{onnxPath}' has no sequence-classification head: classifier initialised fresh ({config.NumLabels} labels).");
+            if (options.FreezeEncoder)
             {
-                Log(message);
+                model.FreezeEncoder();
             }
-            var model = new BertForSequenceClassification(config);
-            try
-            {
-                model.InitializeHead(includePooler: !import.HasPooler, options.Generator);
-                using (no_grad())
-                {
-                    foreach ((string name, TorchSharp.Modules.Parameter parameter) in model.Bert.named_parameters())
-                    {
-                        if (import.Weights.TryGetValue(name, out Tensor? value))
-                        {
-                            parameter.copy_(value);
-                        }
-                    }
-                }
-                if (!import.HasPooler)
-                {
-                    Log($"'{onnxPath}': bert.pooler.dense initialised fresh.");
-                }
-                Log($"'{onnxPath}' has no sequence-classification head: classifier initialised fresh ({config.NumLabels} labels).");
-                if (options.FreezeEncoder)
-                {
-                    model.FreezeEncoder();
-                }
-                return new BertCheckpoint(config, import.Tokenizer, model, messages, import.HasPooler);
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
+            return new BertCheckpoint(config, import.Tokenizer, model, messages, import.HasPooler);
         }
-        finally
+        catch
         {
-            foreach (Tensor t in import.Weights.Values)
-            {
-                t.Dispose();
-            }
+            model.Dispose();
+            throw;
         }
     }
 

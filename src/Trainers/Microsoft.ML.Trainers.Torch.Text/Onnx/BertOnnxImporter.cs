@@ -21,7 +21,7 @@ internal static class BertOnnxImporter
     /// <summary>The file name looked for when a folder holds an ONNX export instead of safetensors weights.</summary>
     public const string OnnxFileName = "model.onnx";
 
-    /// <summary>Imports <paramref name="onnxPath"/>; the caller owns (disposes) the returned tensors.</summary>
+    /// <summary>Reads the configuration and tokenizer of <paramref name="onnxPath"/>; <see cref="BertOnnxImport.CopyWeightsInto"/> then loads the weights.</summary>
     /// <exception cref="FileNotFoundException">The file or its <c>vocab.txt</c> is missing.</exception>
     /// <exception cref="InvalidDataException">Not a BERT encoder, an unsupported operator, or an inconsistency (e.g. vocabulary larger than the embedding table); the message names it.</exception>
     public static BertOnnxImport Import(string onnxPath)
@@ -53,44 +53,41 @@ internal static class BertOnnxImporter
             messages.Add($"'{onnxPath}': the vocabulary has {tokenizer.VocabularySize} tokens and the embedding table {config.VocabSize} rows; the extra rows are never used.");
         }
 
-        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         bool hasPooler = graph.Has("pooler.dense.bias");
-        try
-        {
-            using var shapes = new BertModel(config);
-            var linearModules = new HashSet<string>(shapes.named_modules().Where(m => m.module is Linear).Select(m => m.name), StringComparer.Ordinal);
-            foreach ((string name, Parameter parameter) in shapes.named_parameters())
-            {
-                if (name.StartsWith("pooler.", StringComparison.Ordinal) && !hasPooler)
-                {
-                    continue;
-                }
-                string module = name[..name.LastIndexOf('.')];
-                bool linearWeight = name.EndsWith(".weight", StringComparison.Ordinal) && linearModules.Contains(module);
-                Tensor value = linearWeight
-                    ? graph.ReadLinearWeight(module, parameter.shape[1], parameter.shape[0])
-                    : graph.ReadNamed(name);
-                weights.Add(name, value);
-                if (!value.shape.SequenceEqual(parameter.shape))
-                {
-                    throw new InvalidDataException(
-                        $"'{onnxPath}': tensor '{graph.Prefix}{name}' has shape [{string.Join(", ", value.shape)}] but the configuration needs [{string.Join(", ", parameter.shape)}].");
-                }
-            }
-        }
-        catch
-        {
-            foreach (Tensor t in weights.Values)
-            {
-                t.Dispose();
-            }
-            throw;
-        }
         if (!hasPooler)
         {
             messages.Add($"'{onnxPath}' has no pooler ('{graph.Prefix}pooler.dense.*').");
         }
-        return new BertOnnxImport(config, tokenizer, weights, hasPooler, messages);
+        return new BertOnnxImport(config, tokenizer, graph, hasPooler, messages);
+    }
+
+    /// <summary>
+    /// Copies every encoder tensor of <paramref name="graph"/> into <paramref name="target"/> (built from the imported
+    /// configuration), the pooler only when <paramref name="hasPooler"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor is missing or has another shape; the message names it.</exception>
+    internal static void CopyWeights(BertOnnxGraph graph, BertModel target, bool hasPooler)
+    {
+        var linearModules = new HashSet<string>(target.named_modules().Where(m => m.module is Linear).Select(m => m.name), StringComparer.Ordinal);
+        using var noGrad = no_grad();
+        foreach ((string name, Parameter parameter) in target.named_parameters())
+        {
+            if (name.StartsWith("pooler.", StringComparison.Ordinal) && !hasPooler)
+            {
+                continue;
+            }
+            using var scope = NewDisposeScope();
+            string module = name[..name.LastIndexOf('.')];
+            Tensor value = name.EndsWith(".weight", StringComparison.Ordinal) && linearModules.Contains(module)
+                ? graph.ReadLinearWeight(module, parameter.shape[1], parameter.shape[0])
+                : graph.ReadNamed(name);
+            if (!value.shape.SequenceEqual(parameter.shape))
+            {
+                throw new InvalidDataException(
+                    $"'{graph.Source}': tensor '{graph.Prefix}{name}' has shape [{string.Join(", ", value.shape)}] but the configuration needs [{string.Join(", ", parameter.shape)}].");
+            }
+            parameter.copy_(value);
+        }
     }
 
     private static BertConfig InferConfig(BertOnnxGraph graph, string folder, BertTextTokenizer tokenizer)
