@@ -2,13 +2,16 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Trainers.Torch.Text;
 
 /// <summary>
-/// A Hugging Face BERT checkpoint folder (<c>config.json</c>, <c>model.safetensors</c>, <c>vocab.txt</c>)
-/// loaded as a TorchSharp <see cref="BertForSequenceClassification"/> and its tokenizer.
+/// A BERT encoder - a Hugging Face checkpoint folder (<c>config.json</c>, <c>model.safetensors</c>, <c>vocab.txt</c>)
+/// or an ONNX export (<c>model.onnx</c> with <c>vocab.txt</c> beside it) - loaded as a TorchSharp
+/// <see cref="BertForSequenceClassification"/> and its tokenizer.
 /// </summary>
 /// <remarks>
 /// Accepts float32, float16 and bfloat16 safetensors (converted to the model's float32), with tensor
@@ -27,12 +30,13 @@ public sealed class BertCheckpoint
     /// <summary>The file that holds the weights.</summary>
     public const string WeightsFileName = "model.safetensors";
 
-    private BertCheckpoint(BertConfig config, BertTextTokenizer tokenizer, BertForSequenceClassification model, IReadOnlyList<string> messages)
+    private BertCheckpoint(BertConfig config, BertTextTokenizer tokenizer, BertForSequenceClassification model, IReadOnlyList<string> messages, bool hasPretrainedPooler)
     {
         Config = config;
         Tokenizer = tokenizer;
         Model = model;
         Messages = messages;
+        HasPretrainedPooler = hasPretrainedPooler;
     }
 
     /// <summary>The architecture as built (after the label and dropout options).</summary>
@@ -47,17 +51,35 @@ public sealed class BertCheckpoint
     /// <summary>What was initialised fresh or skipped, one line each.</summary>
     public IReadOnlyList<string> Messages { get; }
 
-    /// <summary>Loads <paramref name="folder"/>.</summary>
-    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <summary>Whether the pooler's weights came from the checkpoint (false: initialised fresh, and <see cref="SaveEncoder"/> leaves them out).</summary>
+    public bool HasPretrainedPooler { get; }
+
+    /// <summary>
+    /// Loads a BERT encoder from <paramref name="path"/>: a Hugging Face checkpoint folder, an ONNX file
+    /// (<c>*.onnx</c>, whose configuration is inferred from the graph and a <c>config.json</c> beside it may
+    /// override; see <see cref="OnnxFileName"/>), or a folder holding <c>model.onnx</c> but no <c>model.safetensors</c>.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The path does not exist.</exception>
     /// <exception cref="FileNotFoundException">A required file is missing; the message names it.</exception>
-    /// <exception cref="InvalidDataException">A file is malformed, or not a BERT checkpoint; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, not a BERT encoder, or inconsistent; the message names it.</exception>
     /// <exception cref="CheckpointMismatchException">An encoder tensor is missing or has another shape; the message names it.</exception>
-    public static BertCheckpoint Load(string folder, BertLoadOptions? options = null)
+    public static BertCheckpoint Load(string path, BertLoadOptions? options = null)
     {
         options ??= new BertLoadOptions();
+        if (File.Exists(path) && path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadOnnx(path, options);
+        }
+        string folder = path;
         if (!Directory.Exists(folder))
         {
-            throw new DirectoryNotFoundException($"BERT checkpoint folder '{folder}' does not exist.");
+            throw new DirectoryNotFoundException(File.Exists(path)
+                ? $"'{path}' is neither a BERT checkpoint folder nor an ONNX file (*.onnx)."
+                : $"BERT checkpoint folder '{folder}' does not exist.");
+        }
+        if (!File.Exists(Path.Combine(folder, WeightsFileName)) && File.Exists(Path.Combine(folder, OnnxFileName)))
+        {
+            return LoadOnnx(Path.Combine(folder, OnnxFileName), options);
         }
         string configPath = Path.Combine(folder, ConfigFileName);
         string weightsPath = Path.Combine(folder, WeightsFileName);
@@ -73,15 +95,7 @@ public sealed class BertCheckpoint
             throw new FileNotFoundException($"BERT checkpoint folder '{folder}' has no '{WeightsFileName}'.{hint}", weightsPath);
         }
 
-        BertConfig config = BertConfig.FromFile(configPath);
-        if (options.Labels is not null)
-        {
-            config = config.WithLabels(options.Labels);
-        }
-        if (options.Dropout is double dropout)
-        {
-            config = config.WithDropout(dropout);
-        }
+        BertConfig config = ApplyOptions(BertConfig.FromFile(configPath), options);
         BertTextTokenizer tokenizer = BertTextTokenizer.FromFolder(folder);
         if (tokenizer.VocabularySize > config.VocabSize)
         {
@@ -98,12 +112,12 @@ public sealed class BertCheckpoint
                 messages.Add(message);
                 options.Log?.Invoke(message);
             }
-            LoadWeights(model, weightsPath, options.Generator, Log);
+            bool hasPooler = LoadWeights(model, weightsPath, options.Generator, Log);
             if (options.FreezeEncoder)
             {
                 model.FreezeEncoder();
             }
-            return new BertCheckpoint(config, tokenizer, model, messages);
+            return new BertCheckpoint(config, tokenizer, model, messages, hasPooler);
         }
         catch
         {
@@ -112,8 +126,108 @@ public sealed class BertCheckpoint
         }
     }
 
-    /// <summary>Loads BERT weights from a safetensors file into <paramref name="model"/>, initialising what the file lacks.</summary>
-    internal static void LoadWeights(BertForSequenceClassification model, string weightsPath, Generator? generator, Action<string> log)
+    /// <summary>The file name of an ONNX export inside a checkpoint folder.</summary>
+    public const string OnnxFileName = BertOnnxImporter.OnnxFileName;
+
+    /// <summary>
+    /// Writes the encoder as a Hugging Face <c>BertModel</c> folder - <c>config.json</c>, <c>model.safetensors</c>
+    /// (float32, no classifier; the pooler only when <see cref="HasPretrainedPooler"/>), <c>vocab.txt</c> and
+    /// <c>tokenizer_config.json</c> - so an ONNX export is converted once and then loads like any checkpoint.
+    /// </summary>
+    /// <param name="folder">The folder to write (created if needed; existing files of these names are replaced).</param>
+    public void SaveEncoder(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var json = (JsonObject)JsonNode.Parse(Config.ToJson())!;
+        json["architectures"] = new JsonArray("BertModel");
+        foreach (string key in new[] { "id2label", "label2id" })
+        {
+            json.Remove(key);
+        }
+        File.WriteAllText(Path.Combine(folder, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+        var tensors = ModuleCheckpoint.StateTensors(Model.Bert)
+            .Where(t => HasPretrainedPooler || !t.Name.StartsWith("pooler.", StringComparison.Ordinal))
+            .Select(t => new KeyValuePair<string, Tensor>(t.Name, t.Tensor));
+        SafetensorsWriter.Write(Path.Combine(folder, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" }, ScalarType.Float32);
+
+        using (FileStream vocabulary = File.Create(Path.Combine(folder, "vocab.txt")))
+        {
+            Tokenizer.SaveVocabulary(vocabulary);
+        }
+        BertTokenizerSettings s = Tokenizer.Settings;
+        var tokenizerConfig = new JsonObject
+        {
+            ["tokenizer_class"] = "BertTokenizer",
+            ["do_lower_case"] = s.LowerCase,
+            ["strip_accents"] = s.StripAccents,
+            ["tokenize_chinese_chars"] = s.TokenizeChineseChars,
+            ["unk_token"] = s.UnknownToken,
+            ["cls_token"] = s.ClassificationToken,
+            ["sep_token"] = s.SeparatorToken,
+            ["pad_token"] = s.PaddingToken,
+            ["mask_token"] = s.MaskToken,
+        };
+        File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), tokenizerConfig.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static BertConfig ApplyOptions(BertConfig config, BertLoadOptions options)
+    {
+        if (options.Labels is not null)
+        {
+            config = config.WithLabels(options.Labels);
+        }
+        if (options.Dropout is double dropout)
+        {
+            config = config.WithDropout(dropout);
+        }
+        if (options.Pooling is BertPooling pooling)
+        {
+            config = config.Clone();
+            config.Pooling = pooling;
+        }
+        return config;
+    }
+
+    private static BertCheckpoint LoadOnnx(string onnxPath, BertLoadOptions options)
+    {
+        BertOnnxImport import = BertOnnxImporter.Import(onnxPath);
+        BertConfig config = ApplyOptions(import.Config, options);
+        var messages = new List<string>();
+        void Log(string message)
+        {
+            messages.Add(message);
+            options.Log?.Invoke(message);
+        }
+        foreach (string message in import.Messages)
+        {
+            Log(message);
+        }
+        var model = new BertForSequenceClassification(config);
+        try
+        {
+            model.InitializeHead(includePooler: !import.HasPooler, options.Generator);
+            import.CopyWeightsInto(model.Bert);
+            if (!import.HasPooler)
+            {
+                Log($"'{onnxPath}': bert.pooler.dense initialised fresh.");
+            }
+            Log($"'{onnxPath}' has no sequence-classification head: classifier initialised fresh ({config.NumLabels} labels).");
+            if (options.FreezeEncoder)
+            {
+                model.FreezeEncoder();
+            }
+            return new BertCheckpoint(config, import.Tokenizer, model, messages, import.HasPooler);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads BERT weights from a safetensors file into <paramref name="model"/>, initialising what the file lacks; returns whether it held the pooler.</summary>
+    internal static bool LoadWeights(BertForSequenceClassification model, string weightsPath, Generator? generator, Action<string> log)
     {
         using var reader = new SafetensorsReader(weightsPath);
         const string wordEmbeddings = "embeddings.word_embeddings.weight";
@@ -159,6 +273,7 @@ public sealed class BertCheckpoint
         {
             log($"'{weightsPath}': skipped {report.Unexpected.Count} tensor(s) the classifier does not use: {string.Join(", ", report.Unexpected.Take(10))}{(report.Unexpected.Count > 10 ? ", ..." : "")}.");
         }
+        return hasPooler;
     }
 
     private static bool ClassifierFits(SafetensorsReader reader, BertForSequenceClassification model)

@@ -60,6 +60,9 @@ public sealed class BertConfig
     /// <summary>Padding token id (<c>pad_token_id</c>); its embedding row gets no gradient.</summary>
     public int PadTokenId { get; set; }
 
+    /// <summary>How the classifier pools the final hidden states (<c>classifier_pooling</c>); <see cref="BertPooling.Pooler"/> by default.</summary>
+    public BertPooling Pooling { get; set; } = BertPooling.Pooler;
+
     /// <summary>
     /// Class names by index (<c>id2label</c>); its length is the number of labels of the checkpoint's
     /// head (<c>num_labels</c> when there is no <c>id2label</c>).
@@ -147,6 +150,13 @@ public sealed class BertConfig
             InitializerRange = GetDouble(json, "initializer_range", source) ?? 0.02,
             LayerNormEps = GetDouble(json, "layer_norm_eps", source) ?? 1e-12,
             PadTokenId = GetInt(json, "pad_token_id", source) ?? 0,
+            Pooling = GetString(json, "classifier_pooling", source) switch
+            {
+                null or "pooler" => BertPooling.Pooler,
+                "cls" => BertPooling.Cls,
+                "mean" => BertPooling.Mean,
+                string other => throw new InvalidDataException($"'{source}': classifier_pooling '{other}' is not one of \"pooler\", \"cls\", \"mean\"."),
+            },
         };
         if (json["id2label"] is JsonObject id2label && id2label.Count > 0)
         {
@@ -258,6 +268,7 @@ public sealed class BertConfig
             ["layer_norm_eps"] = LayerNormEps,
             ["pad_token_id"] = PadTokenId,
             ["position_embedding_type"] = "absolute",
+            ["classifier_pooling"] = Pooling switch { BertPooling.Cls => "cls", BertPooling.Mean => "mean", _ => "pooler" },
         };
         var id2label = new JsonObject();
         var label2id = new JsonObject();

@@ -6,7 +6,8 @@ namespace Microsoft.ML.Trainers.Torch.Text;
 
 /// <summary>
 /// Hugging Face's <c>BertForSequenceClassification</c> in TorchSharp: <c>bert</c> (a
-/// <see cref="BertModel"/>), dropout, and <c>classifier</c> (a linear layer on the pooled first token).
+/// <see cref="BertModel"/>), dropout, and <c>classifier</c> (a linear layer on the pooled states, pooled as
+/// <see cref="BertConfig.Pooling"/> says: the pooled first token by default).
 /// Parameter names equal Hugging Face's, e.g. <c>bert.encoder.layer.0.attention.self.query.weight</c>.
 /// </summary>
 public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Tensor, Tensor>
@@ -50,7 +51,16 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     public (Tensor Logits, Tensor LastHiddenState) Forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        (Tensor last, Tensor pooled) = _bert.forward(inputIds, tokenTypeIds, attentionMask);
+        Tensor last, pooled;
+        if (Config.Pooling == BertPooling.Pooler)
+        {
+            (last, pooled) = _bert.forward(inputIds, tokenTypeIds, attentionMask);
+        }
+        else
+        {
+            last = _bert.LastHiddenState(inputIds, tokenTypeIds, attentionMask);
+            pooled = Config.Pooling == BertPooling.Cls ? last.select(1, 0) : MeanPooling.Pool(last, attentionMask);
+        }
         Tensor logits = _classifier.forward(_dropout.forward(pooled));
         return (logits.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
     }

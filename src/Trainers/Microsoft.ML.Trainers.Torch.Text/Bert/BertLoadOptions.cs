@@ -16,6 +16,9 @@ public sealed class BertLoadOptions
     /// <summary>Overrides every dropout probability (hidden, attention, classifier); null keeps <c>config.json</c>'s.</summary>
     public double? Dropout { get; set; }
 
+    /// <summary>How the classifier pools the final hidden states; null keeps the configuration's (<c>classifier_pooling</c>, else <see cref="BertPooling.Pooler"/>).</summary>
+    public BertPooling? Pooling { get; set; }
+
     /// <summary>Freeze the embeddings and transformer layers; only the pooler and classifier train.</summary>
     public bool FreezeEncoder { get; set; }
 

@@ -56,6 +56,15 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor, (Tensor LastHi
         return (last.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
     }
 
+    /// <summary>The final hidden states (batch × length × hidden) alone, without running the pooler.</summary>
+    public Tensor LastHiddenState(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        Tensor embedded = _embeddings.forward(inputIds, tokenTypeIds);
+        Tensor additiveMask = AdditiveMask(attentionMask, embedded.dtype);
+        return _encoder.forward(embedded, additiveMask).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// Hugging Face's extended attention mask: batch × 1 × 1 × length, 0 where the mask is 1 and the
     /// most negative value of <paramref name="dtype"/> where it is 0, added to the attention scores.
