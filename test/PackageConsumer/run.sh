@@ -27,7 +27,8 @@ finish() {
   local cache
   cache=$(dotnet nuget locals global-packages --list 2>/dev/null | sed -n 's/^global-packages: *//p')
   for id in $(ls "$feed" 2>/dev/null | sed -n "s/\.$version\.nupkg$//p"); do
-    [ -n "$cache" ] && rm -rf "$cache/$(tr '[:upper:]' '[:lower:]' <<<"$id")/$version"
+    local dir="$cache/$(tr '[:upper:]' '[:lower:]' <<<"$id")"
+    [ -n "$cache" ] && rm -rf "${dir:?}/$version" && rmdir --ignore-fail-on-non-empty "$dir"
   done
   rm -rf "$work"
   [ "${CONSUMER_KEEP_OUTPUT:-0}" = 1 ] || rm -rf "$here/bin" "$here/obj"
