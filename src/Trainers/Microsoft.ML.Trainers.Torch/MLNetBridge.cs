@@ -72,5 +72,8 @@ internal readonly record struct ModelVersion(string ModelSignature, uint Version
 internal static class TorchClassificationTransformerLoader
 {
     public static TorchClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
-        => MLNetBridge.Load(ctx, TorchClassificationTransformer.Version, TorchClassificationTransformer.PayloadName, TorchClassificationTransformer.Read);
+    {
+        TorchBackend.EnsureAvailable();
+        return MLNetBridge.Load(ctx, TorchClassificationTransformer.Version, TorchClassificationTransformer.PayloadName, TorchClassificationTransformer.Read);
+    }
 }

@@ -24,6 +24,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        TorchBackend.EnsureAvailable();
         _host = env.Register(name);
         Options = options;
     }

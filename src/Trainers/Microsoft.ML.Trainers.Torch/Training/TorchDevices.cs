@@ -23,8 +23,9 @@ internal static class TorchDevices
             if (!cuda.is_available())
             {
                 throw new ArgumentException(
-                    $"Device '{name}' was requested but CUDA is not available. Build with -p:TorchSharpBackend=cuda-linux " +
-                    "(or cuda-windows) on a machine with an NVIDIA GPU, or use Device = \"cpu\".", "Device");
+                    $"Device '{name}' was requested but CUDA is not available. On a machine with an NVIDIA GPU, reference " +
+                    "TorchSharp-cuda-linux or TorchSharp-cuda-windows instead of TorchSharp-cpu (in this repository: " +
+                    "-p:TorchSharpBackend=cuda-linux or cuda-windows), or use Device = \"cpu\".", "Device");
             }
             return new Device(value);
         }
