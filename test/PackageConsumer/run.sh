@@ -32,6 +32,7 @@ finish() {
   done
   rm -rf "$work"
   [ "${CONSUMER_KEEP_OUTPUT:-0}" = 1 ] || rm -rf "$here/bin" "$here/obj"
+  echo "== $(date -u +%T) done"
   echo "consumer: ${passed} passed, ${failed} failed"
   [ "$failed" -eq 0 ] && [ "$passed" -eq 5 ]
 }
@@ -43,7 +44,7 @@ build_fail() {
   exit 1
 }
 
-echo "== packing the libraries ($version) into $feed"
+echo "== $(date -u +%T) packing the libraries ($version) into $feed"
 rm -rf "$feed"
 mkdir -p "$feed"
 for project in $(cd "$repo" && git ls-files 'src/*.csproj'); do
@@ -52,13 +53,13 @@ done
 ls "$feed"
 
 props=(-c Release -nologo -v:q -p:ExtensionsFeed="$feed" -p:ExtensionsPackageVersion="$version" -p:TorchSharpVersion="$torchsharp_version")
-echo "== building the consumer from the packages + TorchSharp-cpu"
+echo "== $(date -u +%T) building the consumer from the packages + TorchSharp-cpu"
 dotnet build "$here/PackageConsumer.csproj" "${props[@]}" || build_fail "build consumer"
 app="$here/bin/cpu/Release/net10.0/PackageConsumer.dll"
 count "$(dotnet "$app" train "$repo/test/TestData" "$work")"
 count "$(dotnet "$app" score "$work")"   # a fresh process: nothing of the training process is left
 
-echo "== building the consumer again without a TorchSharp backend"
+echo "== $(date -u +%T) building the consumer again without a TorchSharp backend"
 dotnet build "$here/PackageConsumer.csproj" "${props[@]}" -p:WithoutTorchSharpBackend=true || build_fail "build consumer without backend"
 # An empty NuGet cache, as on a machine the app is deployed to: otherwise TorchSharp's fallback copies libtorch
 # out of a developer's NuGet cache (about 1 GB) and may load it, hiding the missing reference.
