@@ -25,10 +25,16 @@ if (classes is not (2 or 3))
     throw new ArgumentException($"--classes must be 2 or 3 (was {classes}).");
 }
 string optimizer = arguments.Get("optimizer", "adamw").ToLowerInvariant();
-TextArchitecture architecture = arguments.Get("architecture", "fasttext").ToLowerInvariant() switch
+string architecture = arguments.Get("architecture", "fasttext").ToLowerInvariant();
+TextModel textModel = architecture switch
 {
-    "fasttext" => TextArchitecture.FastText,
-    "bert" => TextArchitecture.Bert,
+    // Hashed word unigrams and bigrams; easy and hard ham are told apart better with a small hidden layer.
+    "fasttext" => new FastText { Shape = new FastTextOptions { Buckets = 1 << 20, EmbeddingDim = 32, WordNgrams = 2, HiddenSize = classes == 3 ? 64 : 0 } },
+    "bert" => new BertFineTuning
+    {
+        Checkpoint = arguments.Has("checkpoint") ? arguments.Get("checkpoint", "")
+            : throw new ArgumentException("--architecture bert needs --checkpoint <a local Hugging Face BERT folder>."),
+    },
     string other => throw new ArgumentException($"--architecture must be fasttext or bert (was '{other}')."),
 };
 
@@ -49,27 +55,23 @@ Email[] train = Rows(order[..trainCount]);
 Email[] test = Rows(order[trainCount..]);
 Console.WriteLine($"{emails.Count} emails: {train.Length} train, {test.Length} test; labels {string.Join(", ", train.GroupBy(e => e.Label).OrderBy(g => g.Key).Select(g => $"{g.Key}={g.Count()}"))}");
 
-var options = new TextClassificationTrainerOptions(architecture)
+var options = new TextClassificationTrainerOptions(textModel)
 {
     Threads = int.Parse(arguments.Get("threads", "2"), CultureInfo.InvariantCulture),
     LogEveryNSteps = 0,
 };
-if (architecture == TextArchitecture.FastText)
+if (textModel is FastText fastText)
 {
-    // Hashed word unigrams and bigrams; easy and hard ham are told apart better with a small hidden layer.
-    options.FastText = new FastTextOptions { Buckets = 1 << 20, EmbeddingDim = 32, WordNgrams = 2, HiddenSize = classes == 3 ? 64 : 0 };
     options.Epochs = classes == 3 ? 10 : 8;
     if (optimizer == "sgdm")
     {
         // A linear head starts at zero and sees small averaged embeddings: SGD needs a far larger rate than AdamW,
         // but not through a ReLU hidden layer, which such a rate kills.
-        options.Optimizer = new SgdOptions { LearningRate = options.FastText.HiddenSize > 0 ? 0.3 : 3.0, Momentum = 0.9, Nesterov = true };
+        options.Optimizer = new SgdOptions { LearningRate = fastText.Shape.HiddenSize > 0 ? 0.3 : 3.0, Momentum = 0.9, Nesterov = true };
     }
 }
 else
 {
-    options.CheckpointFolder = arguments.Has("checkpoint") ? arguments.Get("checkpoint", "")
-        : throw new ArgumentException("--architecture bert needs --checkpoint <a local Hugging Face BERT folder>.");
     if (optimizer == "sgdm")
     {
         options.Optimizer = new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 };
@@ -103,15 +105,15 @@ if (arguments.Has("clip"))
 }
 if (arguments.Has("embedding-lr"))
 {
-    options.EmbeddingLearningRate = Number("embedding-lr");
+    ((FastText)textModel).EmbeddingLearningRate = Number("embedding-lr");
 }
 if (arguments.Has("dim"))
 {
-    options.FastText.EmbeddingDim = (int)Number("dim");
+    ((FastText)textModel).Shape.EmbeddingDim = (int)Number("dim");
 }
 if (arguments.Has("hidden"))
 {
-    options.FastText.HiddenSize = (int)Number("hidden");
+    ((FastText)textModel).Shape.HiddenSize = (int)Number("hidden");
 }
 
 var ml = new MLContext(seed: 1);

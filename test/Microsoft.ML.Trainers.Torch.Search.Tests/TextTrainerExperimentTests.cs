@@ -28,9 +28,8 @@ public sealed class TextTrainerExperimentTests
         ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(emails));
         IDataView train = keys.Transform(ml.Data.LoadFromEnumerable(emails[..220]));
         IDataView validation = keys.Transform(ml.Data.LoadFromEnumerable(emails[220..]));
-        var template = new TextClassificationTrainerOptions(TextArchitecture.FastText)
+        var template = new TextClassificationTrainerOptions(new FastText { Shape = new FastTextOptions { Buckets = 1 << 16, EmbeddingDim = 16 } })
         {
-            FastText = new FastTextOptions { Buckets = 1 << 16, EmbeddingDim = 16 },
             BatchSize = 16,
             Threads = 1,
             LogEveryNSteps = 0,
