@@ -28,7 +28,10 @@ internal sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
 
     protected override TorchClassificationFit CreateFit(IDataView trainingData, IChannel channel)
     {
-        CheckInputShape(SchemaShape.Create(trainingData.Schema));
+        if (trainingData.Schema.GetColumnOrNull(Options.FeatureColumnName)?.Type is not VectorDataViewType)
+        {
+            throw new ArgumentException($"Feature column '{Options.FeatureColumnName}' must be a float vector.");
+        }
         return new MlpFit(Options);
     }
 

@@ -98,6 +98,38 @@ public sealed class ImageClassificationTrainerTests
     }
 
     [TestMethod]
+    public void ConcurrentFitsOfOneEstimatorKeepTheirOwnInputShapeAndNormalization()
+    {
+        // The input size comes from each fit's first image and the normalization from its images: state of the fit, not
+        // of the estimator. Two fits of one trainer at once must each get their own, as two sequential fits do.
+        var ml = new MLContext(seed: 1);
+        ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 40)));
+        IDataView small = keys.Transform(ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 40)));
+        IDataView large = keys.Transform(ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 40, _ => 40)));
+        var options = SmallOptions(epochs: 1);
+        options.ImageColumnName = "Image";
+        options.ImageHeight = null;
+        options.ImageWidth = null;
+        var trainer = ml.MulticlassClassification.Trainers.ImageClassification(options);
+        ImageInputSpec Spec(TorchClassificationTransformer t) => ((ImageClassificationModel)t.Model).Input;
+
+        ImageInputSpec smallAlone = Spec(trainer.Fit(small));
+        ImageInputSpec largeAlone = Spec(trainer.Fit(large));
+        Assert.AreEqual(28, smallAlone.Height);
+        Assert.AreEqual(40, largeAlone.Height);
+        Assert.AreNotEqual(smallAlone.Mean[0], largeAlone.Mean[0], "resizing 28 to 40 pixels changes the pixel statistics");
+
+        var both = Task.WhenAll(Task.Run(() => trainer.Fit(small)), Task.Run(() => trainer.Fit(large))).GetAwaiter().GetResult();
+        foreach ((ImageInputSpec alone, ImageInputSpec concurrent) in new[] { (smallAlone, Spec(both[0])), (largeAlone, Spec(both[1])) })
+        {
+            Assert.AreEqual(alone.Height, concurrent.Height);
+            Assert.AreEqual(alone.Width, concurrent.Width);
+            CollectionAssert.AreEqual(alone.Mean, concurrent.Mean);
+            CollectionAssert.AreEqual(alone.Std, concurrent.Std);
+        }
+    }
+
+    [TestMethod]
     public void TrainsOnMLImageColumns()
     {
         var ml = new MLContext(seed: 1);

@@ -39,12 +39,11 @@ public sealed class TextTrainerExperimentTests
             Budget = new ExperimentBudget { MaxTrials = 4, MinEpochsPerTrial = 2, MaxEpochsPerTrial = 4, ReductionFactor = 2 },
             SearchSpace =
             {
-                Optimizers = new[] { OptimizerKind.AdamW, OptimizerKind.SgdMomentum },
                 // A fastText head starts at zero and sees small averaged embeddings: it wants larger rates than the defaults.
-                LearningRates =
+                Optimizers = new[]
                 {
-                    [OptimizerKind.AdamW] = SearchRange.LogUniform(3e-3, 0.1),
-                    [OptimizerKind.SgdMomentum] = SearchRange.LogUniform(0.3, 5),
+                    OptimizerCandidate.AdamW() with { LearningRate = SearchRange.LogUniform(3e-3, 0.1) },
+                    OptimizerCandidate.SgdMomentum() with { LearningRate = SearchRange.LogUniform(0.3, 5) },
                 },
             },
         };
