@@ -35,7 +35,7 @@ public sealed class SuccessiveHalvingTests
     {
         var ml = new MLContext(seed: 1);
         var (train, validation) = TinyData.Load(ml);
-        var options = Small(trials: 4, min: 1, max: 2, eta: 2, seed: 4);
+        var options = Small(trials: 4, min: 1, max: 2, eta: 2, seed: 2);
         // SGD at 1e-6 cannot move the weights in two epochs; AdamW at 3e-3 learns Fashion-MNIST quickly.
         options.SearchSpace.Optimizers = new List<OptimizerCandidate>
         {
