@@ -46,7 +46,18 @@ if (arguments.Action is not null)
 string corpusPath = arguments.GetRequiredValue(dataOption);
 int classes = arguments.GetValue(classesOption);
 string optimizer = arguments.GetRequiredValue(optimizerOption).ToLowerInvariant();
-TextArchitecture architecture = arguments.GetRequiredValue(architectureOption).ToLowerInvariant() == "bert" ? TextArchitecture.Bert : TextArchitecture.FastText;
+string architecture = arguments.GetRequiredValue(architectureOption).ToLowerInvariant();
+TextModel textModel = architecture switch
+{
+    // Hashed word unigrams and bigrams; easy and hard ham are told apart better with a small hidden layer.
+    "fasttext" => new FastText { Shape = new FastTextOptions { Buckets = 1 << 20, EmbeddingDim = 32, WordNgrams = 2, HiddenSize = classes == 3 ? 64 : 0 } },
+    "bert" => new BertFineTuning
+    {
+        Checkpoint = arguments.GetValue(checkpointOption)
+            ?? throw new ArgumentException("--architecture bert needs --checkpoint <a local Hugging Face BERT folder>."),
+    },
+    string other => throw new ArgumentException($"--architecture must be fasttext or bert (was '{other}')."),
+};
 
 IReadOnlyList<SpamAssassinEmail> emails = SpamAssassinCorpus.Load(corpusPath);
 string[] texts = emails.Select(e => EmailText.ToSubjectAndBody(e.Text)).ToArray();
@@ -65,27 +76,23 @@ Email[] train = Rows(order[..trainCount]);
 Email[] test = Rows(order[trainCount..]);
 Console.WriteLine($"{emails.Count} emails: {train.Length} train, {test.Length} test; labels {string.Join(", ", train.GroupBy(e => e.Label).OrderBy(g => g.Key).Select(g => $"{g.Key}={g.Count()}"))}");
 
-var options = new TextClassificationTrainerOptions(architecture)
+var options = new TextClassificationTrainerOptions(textModel)
 {
     Threads = arguments.GetValue(threadsOption),
     LogEveryNSteps = 0,
 };
-if (architecture == TextArchitecture.FastText)
+if (textModel is FastText fastText)
 {
-    // Hashed word unigrams and bigrams; easy and hard ham are told apart better with a small hidden layer.
-    options.FastText = new FastTextOptions { Buckets = 1 << 20, EmbeddingDim = 32, WordNgrams = 2, HiddenSize = classes == 3 ? 64 : 0 };
     options.Epochs = classes == 3 ? 10 : 8;
     if (optimizer == "sgdm")
     {
         // A linear head starts at zero and sees small averaged embeddings: SGD needs a far larger rate than AdamW,
         // but not through a ReLU hidden layer, which such a rate kills.
-        options.Optimizer = new SgdOptions { LearningRate = options.FastText.HiddenSize > 0 ? 0.3 : 3.0, Momentum = 0.9, Nesterov = true };
+        options.Optimizer = new SgdOptions { LearningRate = fastText.Shape.HiddenSize > 0 ? 0.3 : 3.0, Momentum = 0.9, Nesterov = true };
     }
 }
 else
 {
-    options.CheckpointFolder = arguments.GetValue(checkpointOption)
-        ?? throw new ArgumentException("--architecture bert needs --checkpoint <a local Hugging Face BERT folder>.");
     if (optimizer == "sgdm")
     {
         options.Optimizer = new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 };
@@ -114,15 +121,15 @@ if (arguments.GetValue(clipOption) is double clip)
 }
 if (arguments.GetValue(embeddingLrOption) is double embeddingLr)
 {
-    options.EmbeddingLearningRate = embeddingLr;
+    ((FastText)textModel).EmbeddingLearningRate = embeddingLr;
 }
 if (arguments.GetValue(dimOption) is int dim)
 {
-    options.FastText.EmbeddingDim = dim;
+    ((FastText)textModel).Shape.EmbeddingDim = dim;
 }
 if (arguments.GetValue(hiddenOption) is int hidden)
 {
-    options.FastText.HiddenSize = hidden;
+    ((FastText)textModel).Shape.HiddenSize = hidden;
 }
 
 var ml = new MLContext(seed: 1);

@@ -68,15 +68,20 @@ public sealed class GoldenTrainingTests
         Tensor inputs;
         Tensor labels;
         nn.Module<Tensor, Tensor> model;
-        int classes = (int)Json.Required(root, "k").GetInt64();
+        // Every layer's shape comes from this run's state dict (tensors are stored flat): a bias or norm weight gives a
+        // layer's outputs, and its weight's length divided by them gives its inputs.
+        int classes;
         if (isCnn)
         {
+            // The images are single-channel (flat side x side), so the convolution's weight is channels x 1 x k x k.
             int channels = Json.Required(init, "1.weight").GetArrayLength();
-            int kernel = (int)Math.Round(Math.Sqrt(Json.Required(init, "0.weight").GetArrayLength() / (double)channels));
+            int kernel = SquareSide(Length(init, "0.weight") / (double)channels, "0.weight");
+            (classes, int headInputs) = LinearShape(init, "5");
+            Assert.AreEqual(channels, headInputs, "the head '5' reads the pooled channels of batch norm '1'");
             long[] labelValues = Json.Longs(Json.Required(root, "image_labels"));
             int count = labelValues.Length;
             float[] pixels = Json.Floats(Json.Required(root, "images"));
-            int side = (int)Math.Round(Math.Sqrt(pixels.Length / (double)count));
+            int side = SquareSide(pixels.Length / (double)count, "images");
             inputs = tensor(pixels).reshape(count, 1, side, side);
             labels = tensor(labelValues);
             model = nn.Sequential(
@@ -89,8 +94,9 @@ public sealed class GoldenTrainingTests
         }
         else
         {
-            int features = (int)Json.Required(root, "d").GetInt64();
-            int hidden = Json.Required(init, "0.bias").GetArrayLength();
+            (int hidden, int features) = LinearShape(init, "0");
+            (classes, int headInputs) = LinearShape(init, "2");
+            Assert.AreEqual(hidden, headInputs, "the head '2' reads the hidden layer '0'");
             long[] labelValues = Json.Longs(Json.Required(root, "y"));
             inputs = tensor(Json.Floats(Json.Required(root, "X"))).reshape(labelValues.Length, features);
             labels = tensor(labelValues);
@@ -146,6 +152,24 @@ public sealed class GoldenTrainingTests
                 tolerance.AssertClose(GoldenOptimizerTests.Values(logits), expected, "eval logits");
             }
         }
+    }
+
+    /// <summary>A Linear layer's (outputs, inputs) from the flat lengths of its bias and weight in the state dict.</summary>
+    private static (int Outputs, int Inputs) LinearShape(JsonElement state, string layer)
+    {
+        int outputs = Length(state, layer + ".bias");
+        int weight = Length(state, layer + ".weight");
+        Assert.AreEqual(0, weight % outputs, $"'{layer}.weight' has {weight} values, not a multiple of the {outputs} outputs of '{layer}.bias'");
+        return (outputs, weight / outputs);
+    }
+
+    private static int Length(JsonElement state, string name) => Json.Required(state, name).GetArrayLength();
+
+    private static int SquareSide(double area, string what)
+    {
+        int side = (int)Math.Round(Math.Sqrt(area));
+        Assert.AreEqual(area, side * (double)side, $"{what}: {area} values per channel are not a square");
+        return side;
     }
 
     private static void LoadState(nn.Module model, JsonElement init)

@@ -98,29 +98,82 @@ public sealed class ImageClassificationTrainerTests
     }
 
     [TestMethod]
+    public void ConcurrentFitsOfOneEstimatorKeepTheirOwnInputShapeAndNormalization()
+    {
+        // The input size comes from each fit's first image and the normalization from its images: state of the fit, not
+        // of the estimator. Two fits of one trainer at once must each get their own, as two sequential fits do.
+        var ml = new MLContext(seed: 1);
+        ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 40)));
+        IDataView small = keys.Transform(ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 40)));
+        IDataView large = keys.Transform(ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 40, _ => 40)));
+        var options = SmallOptions(epochs: 1);
+        options.ImageColumnName = "Image";
+        options.ImageHeight = null;
+        options.ImageWidth = null;
+        var trainer = ml.MulticlassClassification.Trainers.ImageClassification(options);
+        ImageInputSpec Spec(TorchClassificationTransformer t) => ((ImageClassificationModel)t.Model).Input;
+
+        ImageInputSpec smallAlone = Spec(trainer.Fit(small));
+        ImageInputSpec largeAlone = Spec(trainer.Fit(large));
+        Assert.AreEqual(28, smallAlone.Height);
+        Assert.AreEqual(40, largeAlone.Height);
+        Assert.AreNotEqual(smallAlone.Mean[0], largeAlone.Mean[0], "resizing 28 to 40 pixels changes the pixel statistics");
+
+        var both = Task.WhenAll(Task.Run(() => trainer.Fit(small)), Task.Run(() => trainer.Fit(large))).GetAwaiter().GetResult();
+        foreach ((ImageInputSpec alone, ImageInputSpec concurrent) in new[] { (smallAlone, Spec(both[0])), (largeAlone, Spec(both[1])) })
+        {
+            Assert.AreEqual(alone.Height, concurrent.Height);
+            Assert.AreEqual(alone.Width, concurrent.Width);
+            CollectionAssert.AreEqual(alone.Mean, concurrent.Mean);
+            CollectionAssert.AreEqual(alone.Std, concurrent.Std);
+        }
+    }
+
+    [TestMethod]
     public void TrainsOnMLImageColumns()
     {
         var ml = new MLContext(seed: 1);
         string dir = TestData.NewTempDir();
-        var rows = FashionMnistSubset.PngRows("train", 60).Select((r, i) =>
+        FashionMnistSubset.BytesRow[] pngs = FashionMnistSubset.PngRows("train", 60);
+        var rows = pngs.Select((r, i) =>
         {
             string file = Path.Combine(dir, $"{i}.png");
             File.WriteAllBytes(file, r.Image);
             return new FileRow { Label = r.Label, Path = file };
         }).ToArray();
         IDataView files = ml.Data.LoadFromEnumerable(rows);
-        var options = SmallOptions(epochs: 1);
-        options.ImageColumnName = "Image";
-        options.ImageChannels = 3;
-        options.ImageHeight = 32;
-        options.ImageWidth = 32;
+        ImageClassificationTrainerOptions Options(List<EpochMetrics> history)
+        {
+            var options = SmallOptions(epochs: 2);
+            options.ImageColumnName = "Image";
+            options.ImageChannels = 3;
+            options.ImageHeight = 28;
+            options.ImageWidth = 28;
+            options.Threads = 1;
+            options.EpochCallback = history.Add;
+            return options;
+        }
+        var fromImages = new List<EpochMetrics>();
         var pipeline = ml.Transforms.LoadImages("Image", dir, "Path")
             .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
-            .Append(ml.MulticlassClassification.Trainers.ImageClassification(options));
+            .Append(ml.MulticlassClassification.Trainers.ImageClassification(Options(fromImages)));
         ITransformer model = pipeline.Fit(files);
-        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(files));
-        Assert.IsTrue(metrics.MicroAccuracy >= 0, "evaluates");
-        Assert.AreEqual(10, ((VectorDataViewType)model.Transform(files).Schema["Score"].Type).Size);
+        float[][] scores = model.Transform(files).GetColumn<float[]>("Score").ToArray();
+
+        // The same PNGs as encoded bytes, same seed, one thread: MLImage pixels must be the decoded bytes exactly, so
+        // training and scoring are bit-identical.
+        var fromBytes = new List<EpochMetrics>();
+        IDataView bytes = ml.Data.LoadFromEnumerable(pngs);
+        ITransformer reference = Pipeline(ml, Options(fromBytes)).Fit(bytes);
+        float[][] expected = reference.Transform(bytes).GetColumn<float[]>("Score").ToArray();
+        Assert.AreEqual(2, fromImages.Count);
+        CollectionAssert.AreEqual(fromBytes.Select(e => e.TrainLoss).ToArray(), fromImages.Select(e => e.TrainLoss).ToArray(), "training losses");
+        Assert.AreEqual(expected.Length, scores.Length);
+        for (int i = 0; i < scores.Length; i++)
+        {
+            Assert.HasCount(10, scores[i]);
+            CollectionAssert.AreEqual(expected[i], scores[i], $"row {i}");
+        }
     }
 
     private sealed class FileRow

@@ -71,15 +71,29 @@ public sealed class CancellationAndValidationTests
         Expect("Budget.ReductionFactor", o => o.Budget.ReductionFactor = 1);
         Expect("Budget.MaxWallTime", o => o.Budget.MaxWallTime = TimeSpan.Zero);
         Expect("SearchSpace.Optimizers", o => o.SearchSpace.Optimizers.Clear());
-        Expect("SearchSpace.Optimizers", o => o.SearchSpace.Optimizers.Add(OptimizerKind.AdamW));
-        Expect("SearchSpace.LearningRates", o => o.SearchSpace.LearningRates.Remove(OptimizerKind.Lion));
-        Expect("SearchSpace.LearningRates[AdamW]", o => o.SearchSpace.LearningRates[OptimizerKind.AdamW] = SearchRange.LogUniform(0, 1e-3));
-        Expect("SearchSpace.LearningRates[AdamW]", o => o.SearchSpace.LearningRates[OptimizerKind.AdamW] = SearchRange.LogUniform(1e-2, 1e-3));
-        Expect("SearchSpace.WeightDecays[SgdMomentum]", o => o.SearchSpace.WeightDecays[OptimizerKind.SgdMomentum] = SearchRange.Uniform(-1, 1));
+        Expect("SearchSpace.Optimizers", o => o.SearchSpace.Optimizers.Add(OptimizerCandidate.AdamW()));
+        Expect("SearchSpace.Optimizers[Lion].LearningRate", o => o.SearchSpace.Optimizers[3] = OptimizerCandidate.Lion() with { LearningRate = null! });
+        Expect("SearchSpace.Optimizers[AdamW].LearningRate", o => o.SearchSpace.Optimizers[1] = OptimizerCandidate.AdamW() with { LearningRate = SearchRange.LogUniform(0, 1e-3) });
+        Expect("SearchSpace.Optimizers[AdamW].LearningRate", o => o.SearchSpace.Optimizers[1] = OptimizerCandidate.AdamW() with { LearningRate = SearchRange.LogUniform(1e-2, 1e-3) });
+        Expect("SearchSpace.Optimizers[SgdMomentum].WeightDecay", o => o.SearchSpace.Optimizers[0] = OptimizerCandidate.SgdMomentum() with { WeightDecay = SearchRange.Uniform(-1, 1) });
         Expect("SearchSpace.ZeroWeightDecayProbability", o => o.SearchSpace.ZeroWeightDecayProbability = 1.5);
-        Expect("SearchSpace.Momentum", o => o.SearchSpace.Momentum = SearchRange.Uniform(0.9, 1.0));
-        Expect("SearchSpace.Beta1", o => o.SearchSpace.Beta1 = SearchRange.Fixed(double.NaN));
-        Expect("SearchSpace.Beta2", o => o.SearchSpace.Beta2 = SearchRange.Uniform(0.9, 1.5));
+        // Hyperparameter ranges are checked by the optimizer options' own setters (SgdOptions.Momentum >= 0, AdamW's 0 <= beta < 1).
+        Expect("SearchSpace.Optimizers[SgdMomentum].Hyperparameters[Momentum]", o => o.SearchSpace.Optimizers[0] = OptimizerCandidate.SgdMomentum() with
+        {
+            Hyperparameters = new Dictionary<string, SearchRange> { ["Momentum"] = SearchRange.Uniform(-0.1, 0.9) },
+        });
+        Expect("SearchSpace.Optimizers[AdamW].Hyperparameters[Beta1]", o => o.SearchSpace.Optimizers[1] = OptimizerCandidate.AdamW() with
+        {
+            Hyperparameters = new Dictionary<string, SearchRange> { ["Beta1"] = SearchRange.Fixed(double.NaN) },
+        });
+        Expect("SearchSpace.Optimizers[AdamL2].Hyperparameters[Beta2]", o => o.SearchSpace.Optimizers[2] = OptimizerCandidate.AdamL2() with
+        {
+            Hyperparameters = new Dictionary<string, SearchRange> { ["Beta2"] = SearchRange.Uniform(0.9, 1.5) },
+        });
+        Expect("SearchSpace.Optimizers[Lion].Hyperparameters[Betta1]", o => o.SearchSpace.Optimizers[3] = OptimizerCandidate.Lion() with
+        {
+            Hyperparameters = new Dictionary<string, SearchRange> { ["Betta1"] = SearchRange.Fixed(0.9) },
+        });
         Expect("SearchSpace.Schedules", o => o.SearchSpace.Schedules = new List<ScheduleOptions>());
         Expect("TopK", o => o.TopK = 0);
         Expect("Metric", o => o.Metric = (MulticlassMetric)42);

@@ -46,8 +46,15 @@ public sealed class ReportTests
         string[] first = lines[1].Split(',');
         Assert.AreEqual(LeaderboardFormatter.CsvColumns.Count, first.Length);
         Assert.AreEqual(result.BestTrial.TrialId.ToString(System.Globalization.CultureInfo.InvariantCulture), first[1]);
-        Assert.AreEqual(result.BestTrial.FinalMetric, double.Parse(first[16], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.AreEqual(result.BestTrial.Epochs, first[18].Split(';').Length, "metric per epoch");
+        int Column(string name) => LeaderboardFormatter.CsvColumns.ToList().IndexOf(name);
+        Assert.AreEqual(result.BestTrial.FinalMetric, double.Parse(first[Column("final_metric")], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.AreEqual(result.BestTrial.Epochs, first[Column("metric_per_epoch")].Split(';').Length, "metric per epoch");
+        Assert.AreEqual(result.BestTrial.Configuration.OptimizerName, first[Column("optimizer")]);
+        Assert.AreEqual(result.BestTrial.Configuration.LearningRate, double.Parse(first[Column("learning_rate")], System.Globalization.CultureInfo.InvariantCulture));
+        // The sampled settings round-trip: name=value pairs in the candidate's order (e.g. Beta1=0.91;Beta2=0.995).
+        string expected = string.Join(";", result.BestTrial.Configuration.Hyperparameters.Select(h => h.Key + "=" + h.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.AreEqual(expected, first[Column("hyperparameters")]);
+        Assert.IsNotEmpty(expected, "every default optimizer samples momentum or betas");
 
         string table = File.ReadAllText(Path.Combine(folder, ExperimentReport.TableFileName));
         Assert.AreEqual(table, LeaderboardFormatter.ToTable(result.Leaderboard));

@@ -29,9 +29,8 @@ public sealed class TextTrainerExperimentTests
         ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(emails));
         IDataView train = keys.Transform(ml.Data.LoadFromEnumerable(emails[..220]));
         IDataView validation = keys.Transform(ml.Data.LoadFromEnumerable(emails[220..]));
-        var template = new TextClassificationTrainerOptions(TextArchitecture.FastText)
+        var template = new TextClassificationTrainerOptions(new FastText { Shape = new FastTextOptions { Buckets = 1 << 16, EmbeddingDim = 16 } })
         {
-            FastText = new FastTextOptions { Buckets = 1 << 16, EmbeddingDim = 16 },
             BatchSize = 16,
             Threads = 1,
             LogEveryNSteps = 0,
@@ -41,12 +40,11 @@ public sealed class TextTrainerExperimentTests
             Budget = new ExperimentBudget { MaxTrials = 4, MinEpochsPerTrial = 2, MaxEpochsPerTrial = 4, ReductionFactor = 2 },
             SearchSpace =
             {
-                Optimizers = new[] { OptimizerKind.AdamW, OptimizerKind.SgdMomentum },
                 // A fastText head starts at zero and sees small averaged embeddings: it wants larger rates than the defaults.
-                LearningRates =
+                Optimizers = new[]
                 {
-                    [OptimizerKind.AdamW] = SearchRange.LogUniform(3e-3, 0.1),
-                    [OptimizerKind.SgdMomentum] = SearchRange.LogUniform(0.3, 5),
+                    OptimizerCandidate.AdamW() with { LearningRate = SearchRange.LogUniform(3e-3, 0.1) },
+                    OptimizerCandidate.SgdMomentum() with { LearningRate = SearchRange.LogUniform(0.3, 5) },
                 },
             },
         };

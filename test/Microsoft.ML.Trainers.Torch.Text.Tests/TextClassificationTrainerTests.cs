@@ -20,22 +20,20 @@ public sealed class TextClassificationTrainerTests
         public uint PredictedLabel { get; set; }
     }
 
-    internal static TextClassificationTrainerOptions SmallFastText(int epochs = 8) => new(TextArchitecture.FastText)
+    internal static TextClassificationTrainerOptions SmallFastText(int epochs = 8) => new(new FastText { Shape = new FastTextOptions { Buckets = 1 << 16, EmbeddingDim = 16 } })
     {
-        FastText = new FastTextOptions { Buckets = 1 << 16, EmbeddingDim = 16 },
         Epochs = epochs,
         BatchSize = 16,
         Threads = 1,
         LogEveryNSteps = 0,
     };
 
-    internal static TextClassificationTrainerOptions TinyBert(int epochs = 6) => new()
+    internal static TextClassificationTrainerOptions TinyBert(int epochs = 6, string? checkpoint = null)
+        => new(new BertFineTuning { Checkpoint = checkpoint ?? TextTestData.BertCheckpoint, MaxSequenceLength = 24 })
     {
-        CheckpointFolder = TextTestData.BertCheckpoint,
         Optimizer = new AdamWOptions { LearningRate = 3e-3, WeightDecay = 0.01 },
         Epochs = epochs,
         BatchSize = 16,
-        MaxSequenceLength = 24,
         Threads = 1,
         LogEveryNSteps = 0,
     };
@@ -89,10 +87,12 @@ public sealed class TextClassificationTrainerTests
     public void BertTrainsFromScratchWithConfigAndVocabulary()
     {
         var ml = new MLContext(seed: 1);
-        var options = new TextClassificationTrainerOptions
+        var options = new TextClassificationTrainerOptions(new BertFromScratch
         {
-            BertConfig = new BertConfig { VocabSize = 133, HiddenSize = 32, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 32 },
-            VocabularyPath = Path.Combine(TextTestData.BertCheckpoint, "vocab.txt"),
+            Config = new BertConfig { VocabSize = 133, HiddenSize = 32, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 32 },
+            Vocabulary = Path.Combine(TextTestData.BertCheckpoint, "vocab.txt"),
+        })
+        {
             Optimizer = new AdamWOptions { LearningRate = 3e-3 },
             Epochs = 8,
             BatchSize = 16,
@@ -140,10 +140,10 @@ public sealed class TextClassificationTrainerTests
     [TestMethod]
     public void SaveAndLoadInAFreshContextGivesIdenticalScores()
     {
-        foreach (TextArchitecture architecture in new[] { TextArchitecture.FastText, TextArchitecture.Bert })
+        foreach (string architecture in new[] { nameof(FastText), nameof(BertFineTuning) })
         {
             var ml = new MLContext(seed: 1);
-            var options = architecture == TextArchitecture.Bert ? TinyBert(epochs: 1) : SmallFastText(epochs: 2);
+            var options = architecture == nameof(BertFineTuning) ? TinyBert(epochs: 1) : SmallFastText(epochs: 2);
             IDataView train = ml.Data.LoadFromEnumerable(TextTestData.Sentiment(64, seed: 9));
             ITransformer model = Pipeline(ml, options).Fit(train);
             string path = Path.Combine(TestData.NewTempDir(), "model.zip");

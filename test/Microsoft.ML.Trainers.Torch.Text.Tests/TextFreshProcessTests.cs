@@ -12,12 +12,12 @@ namespace Microsoft.ML.Trainers.Torch.Text.Tests;
 public sealed class TextFreshProcessTests
 {
     [TestMethod]
-    [DataRow(TextArchitecture.FastText)]
-    [DataRow(TextArchitecture.Bert)]
-    public void SavedModelScoresIdenticallyInAFreshProcess(TextArchitecture architecture)
+    [DataRow(nameof(FastText))]
+    [DataRow(nameof(BertFineTuning))]
+    public void SavedModelScoresIdenticallyInAFreshProcess(string architecture)
     {
         var ml = new MLContext(seed: 1);
-        var options = architecture == TextArchitecture.Bert ? TextClassificationTrainerTests.TinyBert(epochs: 10) : TextClassificationTrainerTests.SmallFastText(epochs: 3);
+        var options = architecture == nameof(BertFineTuning) ? TextClassificationTrainerTests.TinyBert(epochs: 10) : TextClassificationTrainerTests.SmallFastText(epochs: 3);
         IDataView train = ml.Data.LoadFromEnumerable(TextTestData.Sentiment(96, seed: 21));
         ITransformer model = TextTestData.MapLabel(ml).Append(ml.MulticlassClassification.Trainers.TextClassification(options)).Fit(train);
 

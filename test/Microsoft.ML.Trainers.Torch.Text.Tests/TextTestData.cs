@@ -29,6 +29,9 @@ internal static class TextTestData
 {
     public static string BertCheckpoint => TestData.Golden("bert", "model");
 
+    /// <summary>The golden checkpoint's WordPiece vocabulary.</summary>
+    public static string BertVocabulary => System.IO.Path.Combine(BertCheckpoint, "vocab.txt");
+
     /// <summary>The committed 300-message SpamAssassin subset, split 80/20 with seed 1 (stratified by order).</summary>
     public static (TextRow[] Train, TextRow[] Test) Spam(int classes)
     {

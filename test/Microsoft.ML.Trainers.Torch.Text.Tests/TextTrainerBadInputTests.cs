@@ -87,16 +87,30 @@ public sealed class TextTrainerBadInputTests
     {
         var ml = new MLContext(seed: 1);
         var trainers = ml.MulticlassClassification.Trainers;
-        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions()));  // BERT with nothing to start from
-        var e = Assert.Throws<DirectoryNotFoundException>(() => trainers.TextClassification(new TextClassificationTrainerOptions { CheckpointFolder = "/no/such/folder" }));
+        // No model: the constructor names it. (Settings of one model on another, e.g. FreezeEncoder on fastText, no longer compile.)
+        var noModel = Assert.Throws<ArgumentNullException>(() => new TextClassificationTrainerOptions(null!));
+        Assert.AreEqual("model", noModel.ParamName);
+        // Each model checks its settings as they are set, naming the setting.
+        var e = Assert.Throws<DirectoryNotFoundException>(() => new BertFineTuning { Checkpoint = "/no/such/folder" });
         StringAssert.Contains(e.Message, "/no/such/folder");
-        Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions { CheckpointFolder = TextTestData.BertCheckpoint, MaxSequenceLength = 1 }));
-        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { FreezeEncoder = true }));
-        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { CheckpointFolder = TextTestData.BertCheckpoint }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { EmbeddingLearningRate = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { Dropout = 1 }));
-        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { SecondTextColumnName = "Text" }));
-        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText) { Precision = TrainingPrecision.MixedBFloat16 }));
+        StringAssert.Contains(e.Message, "Checkpoint");
+        Assert.AreEqual("MaxSequenceLength", Assert.Throws<ArgumentOutOfRangeException>(() => new BertFineTuning { Checkpoint = TextTestData.BertCheckpoint, MaxSequenceLength = 1 }).ParamName);
+        Assert.AreEqual("Dropout", Assert.Throws<ArgumentOutOfRangeException>(() => new BertFineTuning { Checkpoint = TextTestData.BertCheckpoint, Dropout = 1 }).ParamName);
+        Assert.AreEqual("EmbeddingLearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new FastText { EmbeddingLearningRate = 0 }).ParamName);
+        Assert.AreEqual("Shape", Assert.Throws<ArgumentNullException>(() => new FastText { Shape = null! }).ParamName);
+        var vocabulary = Assert.Throws<FileNotFoundException>(() => new BertFromScratch { Config = new BertConfig(), Vocabulary = "/no/such/vocab.txt" });
+        StringAssert.Contains(vocabulary.Message, "Vocabulary");
+        var config = Assert.Throws<InvalidDataException>(() => new BertFromScratch { Config = new BertConfig { HiddenSize = 30, NumAttentionHeads = 4 }, Vocabulary = TextTestData.BertVocabulary });
+        StringAssert.Contains(config.Message, "Config");
+        // What involves the trainer's other settings is checked when the trainer is created.
+        var fastText = Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(new FastText { Shape = new FastTextOptions { Dropout = 1 } })));
+        StringAssert.Contains(fastText.Message, "Dropout");
+        Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(new FastText()) { SecondTextColumnName = "Text" }));
+        Assert.AreEqual("Precision", Assert.Throws<ArgumentException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(new FastText()) { Precision = TrainingPrecision.MixedBFloat16 })).ParamName);
+        var pair = new BertFineTuning { Checkpoint = TextTestData.BertCheckpoint, MaxSequenceLength = 2 };
+        Assert.AreEqual("MaxSequenceLength", Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(pair) { SecondTextColumnName = "Pair" })).ParamName);
+        var scratch = new BertFromScratch { Config = new BertConfig { MaxPositionEmbeddings = 16 }, Vocabulary = TextTestData.BertVocabulary, MaxSequenceLength = 17 };
+        Assert.AreEqual("MaxSequenceLength", Assert.Throws<ArgumentOutOfRangeException>(() => trainers.TextClassification(new TextClassificationTrainerOptions(scratch))).ParamName);
     }
 
     [TestMethod]
@@ -104,7 +118,7 @@ public sealed class TextTrainerBadInputTests
     {
         var ml = new MLContext(seed: 1);
         var options = TextClassificationTrainerTests.TinyBert();
-        options.MaxSequenceLength = 65;  // the checkpoint has 64 positions
+        ((BertFineTuning)options.Model).MaxSequenceLength = 65;  // the checkpoint has 64 positions
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(20, 1))));
         StringAssert.Contains(e.Message, "max_position_embeddings");
     }
@@ -117,13 +131,14 @@ public sealed class TextTrainerBadInputTests
         {
             string folder = CopyCheckpoint();
             File.Delete(Path.Combine(folder, missing));
-            var e = Assert.Throws<FileNotFoundException>(() => ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationTrainerOptions { CheckpointFolder = folder }));
+            var e = Assert.Throws<FileNotFoundException>(() => new BertFineTuning { Checkpoint = folder });
             StringAssert.Contains(e.Message, missing);
+            StringAssert.Contains(e.Message, "Checkpoint");
         }
         string noVocabulary = CopyCheckpoint();
         File.Delete(Path.Combine(noVocabulary, "vocab.txt"));
         File.Delete(Path.Combine(noVocabulary, "tokenizer.json"));
-        var e3 = Assert.Throws<FileNotFoundException>(() => ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationTrainerOptions { CheckpointFolder = noVocabulary }));
+        var e3 = Assert.Throws<FileNotFoundException>(() => new BertFineTuning { Checkpoint = noVocabulary });
         StringAssert.Contains(e3.Message, "vocab.txt");
     }
 
@@ -150,8 +165,7 @@ public sealed class TextTrainerBadInputTests
         string json = File.ReadAllText(config);
         Assert.Contains(find, json);
         File.WriteAllText(config, json.Replace(find, replacement));
-        var options = TextClassificationTrainerTests.TinyBert();
-        options.CheckpointFolder = folder;
+        var options = TextClassificationTrainerTests.TinyBert(checkpoint: folder);
         Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(20, 1)));
     }
 

@@ -48,9 +48,8 @@ internal static class ConsumerChecks
         TextRow[] messages = SpamSubset.Read(testData);
         IDataView textTrain = ml.Data.LoadFromEnumerable(messages.Where((_, i) => i % 5 != 0));
         IDataView textTest = ml.Data.LoadFromEnumerable(messages.Where((_, i) => i % 5 == 0));
-        var textOptions = new TextClassificationTrainerOptions(TextArchitecture.FastText)
+        var textOptions = new TextClassificationTrainerOptions(new FastText { Shape = new FastTextOptions { Buckets = 1 << 16, EmbeddingDim = 16 } })
         {
-            FastText = new FastTextOptions { Buckets = 1 << 16, EmbeddingDim = 16 },
             Epochs = 8,
             BatchSize = 16,
             Threads = 1,
@@ -94,7 +93,7 @@ internal static class ConsumerChecks
         var ml = new MLContext(seed: 1);
         try
         {
-            ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationTrainerOptions(TextArchitecture.FastText));
+            ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationTrainerOptions(new FastText()));
         }
         catch (InvalidOperationException e)
         {

@@ -31,32 +31,48 @@ public sealed class MlpTrainer : TorchClassificationTrainer<MlpOptions>
     }
 
     /// <inheritdoc/>
-    protected override ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel)
+    protected override TorchClassificationFit CreateFit(IDataView trainingData, IChannel channel)
     {
-        DataViewSchema.Column features = data.Schema[Options.FeatureColumnName];
-        DataViewSchema.Column label = data.Schema[Options.LabelColumnName];
-        int size = ((VectorDataViewType)features.Type).Size;
-        var rows = new List<float[]>();
-        var classes = new List<int>();
-        using DataViewRowCursor cursor = data.GetRowCursor(new[] { features, label });
-        ValueGetter<VBuffer<float>> getFeatures = cursor.GetGetter<VBuffer<float>>(features);
-        ValueGetter<uint> getLabel = cursor.GetGetter<uint>(label);
-        VBuffer<float> buffer = default;
-        while (cursor.MoveNext())
+        if (trainingData.Schema.GetColumnOrNull(Options.FeatureColumnName)?.Type is not VectorDataViewType)
         {
-            getFeatures(ref buffer);
-            var dense = new float[size];
-            buffer.CopyTo(dense);
-            rows.Add(dense);
-            classes.Add(ReadClass(getLabel, cursor.Position));
+            throw new ArgumentException($"Feature column '{Options.FeatureColumnName}' must be a float vector.");
         }
-        return new DenseSet(rows.ToArray(), classes.ToArray(), size);
+        return new MlpFit(Options);
     }
 
-    /// <inheritdoc/>
-    protected override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)
-        => new MlpModel(Options.FeatureColumnName, ((DenseSet)trainingSet).Size, Options.Hidden, Options.HiddenLayers,
-            Options.BatchNorm, labels.ClassCount);
+    /// <summary>One fit: reads the feature vectors and creates the MLP for their width.</summary>
+    private sealed class MlpFit : TorchClassificationFit
+    {
+        private readonly MlpOptions _options;
+
+        public MlpFit(MlpOptions options) : base(options.LabelColumnName) => _options = options;
+
+        protected override ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel)
+        {
+            DataViewSchema.Column features = data.Schema[_options.FeatureColumnName];
+            DataViewSchema.Column label = data.Schema[_options.LabelColumnName];
+            int size = ((VectorDataViewType)features.Type).Size;
+            var rows = new List<float[]>();
+            var classes = new List<int>();
+            using DataViewRowCursor cursor = data.GetRowCursor(new[] { features, label });
+            ValueGetter<VBuffer<float>> getFeatures = cursor.GetGetter<VBuffer<float>>(features);
+            ValueGetter<uint> getLabel = cursor.GetGetter<uint>(label);
+            VBuffer<float> buffer = default;
+            while (cursor.MoveNext())
+            {
+                getFeatures(ref buffer);
+                var dense = new float[size];
+                buffer.CopyTo(dense);
+                rows.Add(dense);
+                classes.Add(ReadClass(getLabel, cursor.Position));
+            }
+            return new DenseSet(rows.ToArray(), classes.ToArray(), size);
+        }
+
+        protected override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)
+            => new MlpModel(_options.FeatureColumnName, ((DenseSet)trainingSet).Size, _options.Hidden, _options.HiddenLayers,
+                _options.BatchNorm, labels.ClassCount);
+    }
 
     private sealed class DenseSet : ITrainingSet
     {

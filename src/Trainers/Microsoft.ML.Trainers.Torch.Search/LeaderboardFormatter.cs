@@ -15,7 +15,7 @@ public static class LeaderboardFormatter
     public static readonly IReadOnlyList<string> CsvColumns = new[]
     {
         "rank", "trial_id", "configuration_id", "rung", "epochs", "status", "promoted", "optimizer", "learning_rate", "weight_decay",
-        "momentum", "nesterov", "beta1", "beta2", "schedule", "metric", "final_metric", "seconds", "metric_per_epoch", "error",
+        "hyperparameters", "schedule", "metric", "final_metric", "seconds", "metric_per_epoch", "error",
     };
 
     /// <summary>A fixed-width text table, one line per trial in the given order (pass <see cref="OptimizerExperimentResult.Leaderboard"/>).</summary>
@@ -62,9 +62,8 @@ public static class LeaderboardFormatter
             string[] fields =
             {
                 (i + 1).ToString(Invariant), t.TrialId.ToString(Invariant), t.ConfigurationId.ToString(Invariant), t.Rung.ToString(Invariant),
-                t.Epochs.ToString(Invariant), t.Status.ToString(), t.Promoted ? "true" : "false", c.Optimizer.ToString(), Number(c.LearningRate),
-                Number(c.WeightDecay), Number(c.Momentum), c.Optimizer == OptimizerKind.SgdMomentum ? (c.Nesterov ? "true" : "false") : "",
-                Number(c.Beta1), Number(c.Beta2), c.ScheduleName, t.Metric.ToString(), Number(t.FinalMetric), t.Seconds.ToString("F3", Invariant),
+                t.Epochs.ToString(Invariant), t.Status.ToString(), t.Promoted ? "true" : "false", c.OptimizerName, Number(c.LearningRate),
+                Number(c.WeightDecay), string.Join(";", c.Hyperparameters.Select(h => h.Key + "=" + Number(h.Value))), c.ScheduleName, t.Metric.ToString(), Number(t.FinalMetric), t.Seconds.ToString("F3", Invariant),
                 string.Join(";", t.MetricPerEpoch.Select(m => Number(m))), t.Error ?? "",
             };
             text.Append(string.Join(",", fields.Select(Quote))).Append("\r\n");

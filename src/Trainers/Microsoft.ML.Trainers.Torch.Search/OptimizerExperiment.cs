@@ -162,8 +162,10 @@ public sealed class OptimizerExperiment<TOptions> where TOptions : TorchTrainerO
         var history = new List<EpochMetrics>();
         TOptions options = (TOptions)_template.Clone();
         options.Epochs = trial.Epochs;
-        options.Optimizer = trial.Configuration.CreateOptimizerOptions(_template.Optimizer);
-        options.Schedule = trial.Configuration.Schedule.Clone();
+        options.Optimizer = trial.Configuration.CreateOptimizerOptions();
+        // The fused-kernel switch is a property of where the template runs, not a hyperparameter: the template decides.
+        options.Optimizer.UseFusedKernels = _template.Optimizer.UseFusedKernels;
+        options.Schedule = trial.Configuration.CreateScheduleOptions();
         // The engine validates on the same data each epoch, so best-epoch restore and early stopping see what the metric sees.
         options.ValidationSet = validationData;
         Action<EpochMetrics>? userCallback = _template.EpochCallback;

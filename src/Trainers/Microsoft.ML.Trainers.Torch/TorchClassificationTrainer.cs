@@ -39,24 +39,12 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
     protected abstract void CheckInputShape(SchemaShape inputSchema);
 
     /// <summary>
-    /// Called at the start of <see cref="Fit"/>, after the columns were checked and before any data is read,
-    /// to settle what depends on the training data (for example the input size).
+    /// Creates the state of one <see cref="Fit"/> (called once per fit, after the label and validation columns were
+    /// checked and before any data is read): checks <paramref name="trainingData"/>'s input columns, throwing an exception
+    /// naming the column (<see cref="CheckInputShape"/> does for a schema shape), and settles what depends on the training
+    /// data, for example the input size. Keep that state in the returned object, never in the estimator.
     /// </summary>
-    protected virtual void BeginFit(IDataView trainingData, IChannel channel)
-    {
-    }
-
-    /// <summary>Reads <paramref name="data"/>'s inputs and labels (0-based classes) into memory; throws naming the row and column on bad values.</summary>
-    protected abstract ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel);
-
-    /// <summary>Creates the untrained (or pretrained) model for <paramref name="labels"/>, after the seed is set.</summary>
-    protected abstract TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel);
-
-    /// <summary>
-    /// The plain-SGD rate for the model's <see cref="TorchClassificationModel.SparseGradientParameterNames"/>
-    /// (scaled by the schedule like the main rate); only trainers whose models have such parameters override it.
-    /// </summary>
-    protected virtual double SparseLearningRate => 0;
+    protected abstract TorchClassificationFit CreateFit(IDataView trainingData, IChannel channel);
 
     /// <inheritdoc />
     public TorchClassificationTransformer Fit(IDataView input)
@@ -65,7 +53,6 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         using IChannel channel = _host.Start("Training");
         Device device = TorchDevices.Resolve(Options.Device);
         LabelKeyInfo labels = LabelKeyInfo.FromSchema(input.Schema, Options.LabelColumnName);
-        CheckInputShape(SchemaShape.Create(input.Schema));
         if (Options.ValidationSet != null)
         {
             LabelKeyInfo validationLabels = LabelKeyInfo.FromSchema(Options.ValidationSet.Schema, Options.LabelColumnName);
@@ -78,7 +65,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             CheckInputShape(SchemaShape.Create(Options.ValidationSet.Schema));
         }
 
-        BeginFit(input, channel);
+        TorchClassificationFit fit = CreateFit(input, channel);
         int previousThreads = get_num_threads();
         if (Options.Threads is int threads)
         {
@@ -86,14 +73,14 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         }
         try
         {
-            ITrainingSet all = ReadTrainingSet(input, labels, channel);
+            ITrainingSet all = fit.ReadTrainingSet(input, labels, channel);
             CheckTrainable(all, labels);
-            (ITrainingSet train, ITrainingSet? validation) = SplitValidation(all, labels, channel);
+            (ITrainingSet train, ITrainingSet? validation) = SplitValidation(fit, all, labels, channel);
             random.manual_seed(Options.Seed);
-            TorchClassificationModel model = CreateModel(labels, train, channel);
+            TorchClassificationModel model = fit.CreateModel(labels, train, channel);
             try
             {
-                var loop = new TrainingLoop(_host, channel, Options, SparseLearningRate);
+                var loop = new TrainingLoop(_host, channel, Options, fit.SparseLearningRate);
                 TrainingHistory = loop.Run(model, train, validation, device);
                 return new TorchClassificationTransformer(model, labels, Options.LabelColumnName, Options.ScoreColumnName,
                     Options.PredictedLabelColumnName, Options.ScoringBatchSize);
@@ -137,18 +124,6 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         return new SchemaShape(columns.Values);
     }
 
-    /// <summary>Reads a key label as a 0-based class, naming the row and column when it is missing.</summary>
-    protected int ReadClass(ValueGetter<uint> getter, long row)
-    {
-        uint key = 0;
-        getter(ref key);
-        if (key == 0)
-        {
-            throw new InvalidOperationException($"Row {row}: label column '{Options.LabelColumnName}' is missing (key 0). Every training row needs a label.");
-        }
-        return (int)key - 1;
-    }
-
     private void CheckTrainable(ITrainingSet set, LabelKeyInfo labels)
     {
         if (set.Count == 0)
@@ -168,11 +143,11 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         }
     }
 
-    private (ITrainingSet Train, ITrainingSet? Validation) SplitValidation(ITrainingSet all, LabelKeyInfo labels, IChannel channel)
+    private (ITrainingSet Train, ITrainingSet? Validation) SplitValidation(TorchClassificationFit fit, ITrainingSet all, LabelKeyInfo labels, IChannel channel)
     {
         if (Options.ValidationSet != null)
         {
-            ITrainingSet validation = ReadTrainingSet(Options.ValidationSet, labels, channel);
+            ITrainingSet validation = fit.ReadTrainingSet(Options.ValidationSet, labels, channel);
             if (validation.Count == 0)
             {
                 throw new InvalidOperationException("ValidationSet has no rows.");

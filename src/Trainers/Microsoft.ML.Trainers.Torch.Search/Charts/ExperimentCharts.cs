@@ -67,7 +67,7 @@ public static class ExperimentCharts
             if (double.IsNaN(values[r, c]) || metric.CompareBetterFirst(t.FinalMetric, values[r, c]) < 0)
             {
                 values[r, c] = t.FinalMetric;
-                text[r, c] = string.Format(CultureInfo.InvariantCulture, "{0:F3} {1}", t.FinalMetric, Initial(t.Configuration.Optimizer));
+                text[r, c] = string.Format(CultureInfo.InvariantCulture, "{0:F3} {1}", t.FinalMetric, Initial(t.Configuration.OptimizerName));
             }
         }
         var columnLabels = Enumerable.Range(0, lrBins).Select(i => empty ? "-" : BinLabel(lrLo, lrStep, i)).ToList();
@@ -87,12 +87,12 @@ public static class ExperimentCharts
         };
     }
 
-    private static string Initial(OptimizerKind kind) => kind switch
+    // The default candidates' letters as before (AdamW and AdamL2 share a first letter); others show their first letter.
+    private static string Initial(string optimizer) => optimizer switch
     {
-        OptimizerKind.SgdMomentum => "S",
-        OptimizerKind.AdamW => "W",
-        OptimizerKind.AdamL2 => "A",
-        _ => "L",
+        "AdamW" => "W",
+        "AdamL2" => "A",
+        _ => optimizer[..1],
     };
 
     /// <summary>Equal-width bins over the values' range, at most <paramref name="max"/> and about one per half decade.</summary>

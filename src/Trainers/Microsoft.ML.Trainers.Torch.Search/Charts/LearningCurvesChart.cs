@@ -8,20 +8,27 @@ namespace Microsoft.ML.Trainers.Torch.Search.Charts;
 /// <summary>Validation metric against epoch, one line per trial, coloured by optimizer, rendered headless with ScottPlot.</summary>
 public static class LearningCurvesChart
 {
-    private static readonly IReadOnlyDictionary<OptimizerKind, Color> Palette = new Dictionary<OptimizerKind, Color>
+    // The default candidates keep fixed colours across reports; other optimizers take the next free one.
+    private static readonly IReadOnlyDictionary<string, Color> Palette = new Dictionary<string, Color>
     {
-        [OptimizerKind.SgdMomentum] = Colors.DodgerBlue,
-        [OptimizerKind.AdamW] = Colors.OrangeRed,
-        [OptimizerKind.AdamL2] = Colors.ForestGreen,
-        [OptimizerKind.Lion] = Colors.DarkViolet,
+        ["SgdMomentum"] = Colors.DodgerBlue,
+        ["AdamW"] = Colors.OrangeRed,
+        ["AdamL2"] = Colors.ForestGreen,
+        ["Lion"] = Colors.DarkViolet,
     };
+
+    private static readonly Color[] OtherColors = { Colors.Teal, Colors.Magenta, Colors.Olive, Colors.Gray, Colors.Black };
 
     /// <summary>The plot: thin lines for each trial, thicker for trials of later rungs, markers at each epoch.</summary>
     public static Plot CreatePlot(IReadOnlyList<TrialResult> trials, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(trials);
         var plot = new Plot();
-        var labelled = new HashSet<OptimizerKind>();
+        var labelled = new HashSet<string>();
+        var others = new Dictionary<string, Color>();
+        Color ColorOf(string name) => Palette.TryGetValue(name, out Color known) ? known
+            : others.TryGetValue(name, out Color other) ? other
+            : others[name] = OtherColors[others.Count % OtherColors.Length];
         foreach (TrialResult trial in trials.OrderBy(t => t.TrialId))
         {
             if (trial.MetricPerEpoch.Count == 0)
@@ -35,12 +42,12 @@ public static class LearningCurvesChart
             {
                 continue;
             }
-            var line = plot.Add.Scatter(points.Select(p => p.First).ToArray(), points.Select(p => p.Second).ToArray(), Palette[trial.Configuration.Optimizer]);
+            var line = plot.Add.Scatter(points.Select(p => p.First).ToArray(), points.Select(p => p.Second).ToArray(), ColorOf(trial.Configuration.OptimizerName));
             line.LineWidth = 1 + trial.Rung;
             line.MarkerSize = 3 + trial.Rung;
-            if (labelled.Add(trial.Configuration.Optimizer))
+            if (labelled.Add(trial.Configuration.OptimizerName))
             {
-                line.LegendText = trial.Configuration.Optimizer.ToString();
+                line.LegendText = trial.Configuration.OptimizerName;
             }
         }
         string metric = trials.Count > 0 ? trials[0].Metric.ToString() : "metric";

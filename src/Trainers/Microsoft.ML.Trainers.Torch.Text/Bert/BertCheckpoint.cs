@@ -81,22 +81,49 @@ public sealed class BertCheckpoint
         {
             return LoadOnnx(Path.Combine(folder, OnnxFileName), options);
         }
+        CheckFolder(folder, "BERT checkpoint folder");
+        return LoadParsed(folder, BertConfig.FromFile(Path.Combine(folder, ConfigFileName)), BertTextTokenizer.FromFolder(folder), options);
+    }
+
+    /// <summary>
+    /// Throws, naming <paramref name="description"/> and the folder, unless <paramref name="folder"/> exists and holds the
+    /// configuration, safetensors weights and a vocabulary (<c>vocab.txt</c> or <c>tokenizer.json</c>).
+    /// </summary>
+    internal static void CheckFolder(string folder, string description)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"{description} '{folder}' does not exist.");
+        }
         string configPath = Path.Combine(folder, ConfigFileName);
         string weightsPath = Path.Combine(folder, WeightsFileName);
         if (!File.Exists(configPath))
         {
-            throw new FileNotFoundException($"BERT checkpoint folder '{folder}' has no '{ConfigFileName}'.", configPath);
+            throw new FileNotFoundException($"{description} '{folder}' has no '{ConfigFileName}'.", configPath);
         }
         if (!File.Exists(weightsPath))
         {
             string hint = File.Exists(Path.Combine(folder, "model.safetensors.index.json")) ? " Sharded safetensors checkpoints are not supported."
                 : File.Exists(Path.Combine(folder, "pytorch_model.bin")) ? " Only safetensors weights are supported; convert 'pytorch_model.bin' with save_pretrained(safe_serialization=True)."
                 : "";
-            throw new FileNotFoundException($"BERT checkpoint folder '{folder}' has no '{WeightsFileName}'.{hint}", weightsPath);
+            throw new FileNotFoundException($"{description} '{folder}' has no '{WeightsFileName}'.{hint}", weightsPath);
         }
+        if (!File.Exists(Path.Combine(folder, "vocab.txt")) && !File.Exists(Path.Combine(folder, "tokenizer.json")))
+        {
+            throw new FileNotFoundException($"{description} '{folder}' has neither 'vocab.txt' nor 'tokenizer.json'.", Path.Combine(folder, "vocab.txt"));
+        }
+    }
 
-        BertConfig config = ApplyOptions(BertConfig.FromFile(configPath), options);
-        BertTextTokenizer tokenizer = BertTextTokenizer.FromFolder(folder);
+    /// <summary>
+    /// Builds the classifier from <paramref name="folder"/>'s weights with a configuration and tokenizer the caller already
+    /// parsed from it (the trainer parses them once per fit).
+    /// </summary>
+    internal static BertCheckpoint LoadParsed(string folder, BertConfig config, BertTextTokenizer tokenizer, BertLoadOptions? options)
+    {
+        options ??= new BertLoadOptions();
+        string configPath = Path.Combine(folder, ConfigFileName);
+        string weightsPath = Path.Combine(folder, WeightsFileName);
+        config = ApplyOptions(config, options);
         if (tokenizer.VocabularySize > config.VocabSize)
         {
             throw new InvalidDataException(

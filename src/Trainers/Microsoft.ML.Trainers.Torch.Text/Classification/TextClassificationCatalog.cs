@@ -12,7 +12,7 @@ public static class TextClassificationCatalog
     /// chosen in <paramref name="options"/>.
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
-    /// <param name="options">Columns, architecture, checkpoint, optimizer, schedule and training loop settings.</param>
+    /// <param name="options">The model, columns, optimizer, schedule and training loop settings.</param>
     public static TextClassificationTrainer TextClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         TextClassificationTrainerOptions options)
     {
@@ -29,9 +29,8 @@ public static class TextClassificationCatalog
     /// <param name="epochs">Passes over the data.</param>
     public static TextClassificationTrainer TextClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string checkpointFolder, string labelColumnName = "Label", string textColumnName = "Text", string? secondTextColumnName = null, int epochs = 3)
-        => catalog.TextClassification(new TextClassificationTrainerOptions
+        => catalog.TextClassification(new TextClassificationTrainerOptions(new BertFineTuning { Checkpoint = checkpointFolder })
         {
-            CheckpointFolder = checkpointFolder,
             LabelColumnName = labelColumnName,
             TextColumnName = textColumnName,
             SecondTextColumnName = secondTextColumnName,

@@ -1,0 +1,213 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Trainers.Torch.Images;
+
+/// <summary>
+/// One fit of <see cref="ImageClassificationTrainer"/>: the image column's kind, detected once from the training data,
+/// the input shape and normalization (completed from the training images when the options leave it open), the reading
+/// of training and validation images, and the ResNet it creates.
+/// </summary>
+internal sealed class ImageClassificationFit : TorchClassificationFit
+{
+    private static readonly float[] ImageNetMean = { 0.485f, 0.456f, 0.406f };
+    private static readonly float[] ImageNetStd = { 0.229f, 0.224f, 0.225f };
+
+    private readonly ImageClassificationTrainerOptions _options;
+
+    // Completed by the first ReadTrainingSet (the training data) when the normalization comes from the images.
+    private ImageInputSpec _spec;
+
+    public ImageClassificationFit(ImageClassificationTrainerOptions options, IDataView trainingData, IChannel channel)
+        : base(options.LabelColumnName)
+    {
+        _options = options;
+        ImageColumnKind kind = ImageColumnTypes.Detect(trainingData.Schema, options.ImageColumnName);
+        CheckKind(options, kind);
+        _spec = InputSpec(options, kind, trainingData, channel);
+    }
+
+    /// <summary>Throws naming the column when <paramref name="kind"/> contradicts the options or lacks a declared shape.</summary>
+    public static void CheckKind(ImageClassificationTrainerOptions options, ImageColumnKind kind)
+    {
+        if (options.ImageColumnKind is ImageColumnKind declared && declared != kind)
+        {
+            throw new ArgumentException($"Image column '{options.ImageColumnName}' holds {kind} values but ImageColumnKind is {declared}.");
+        }
+        if (kind == ImageColumnKind.FloatVector && (options.ImageChannels == null || options.ImageHeight == null || options.ImageWidth == null))
+        {
+            throw new ArgumentException(
+                $"Image column '{options.ImageColumnName}' is a float vector: set ImageChannels, ImageHeight and ImageWidth to declare its shape.");
+        }
+    }
+
+    protected internal override ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel)
+    {
+        ImageInputSpec spec = _spec;
+        ImageColumnTypes.Check(data.Schema, spec.ColumnName, spec.Kind, spec.PixelCount);
+        DataViewSchema.Column imageColumn = data.Schema[spec.ColumnName];
+        DataViewSchema.Column labelColumn = data.Schema[LabelColumnName];
+        using DataViewRowCursor cursor = data.GetRowCursor(new[] { imageColumn, labelColumn });
+        var reader = new ImagePixelReader(cursor, spec.Kind, spec.ColumnName, spec.Channels, spec.Height, spec.Width);
+        ValueGetter<uint> labelGetter = cursor.GetGetter<uint>(labelColumn);
+        var classes = new List<int>();
+        int n = spec.PixelCount;
+        byte[] bytes = Array.Empty<byte>();
+        float[] floats = Array.Empty<float>();
+        bool asFloats = spec.Kind == ImageColumnKind.FloatVector;
+        while (cursor.MoveNext())
+        {
+            classes.Add(ReadClass(labelGetter, cursor.Position));
+            int offset = (classes.Count - 1) * n;
+            if (asFloats)
+            {
+                Grow(ref floats, offset + n);
+                reader.ReadFloats(cursor.Position, floats.AsSpan(offset, n));
+            }
+            else
+            {
+                Grow(ref bytes, offset + n);
+                reader.ReadBytes(cursor.Position, bytes.AsSpan(offset, n));
+            }
+        }
+        int[] labelArray = classes.ToArray();
+        int padding = _options.Augment ? _options.CropPadding : 0;
+        bool flip = _options.Augment && _options.HorizontalFlip;
+        ImageTrainingSet set = asFloats
+            ? ImageTrainingSet.FromFloats(floats.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, spec, padding, flip)
+            : ImageTrainingSet.FromBytes(bytes.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, spec, padding, flip);
+        if (spec.Mean.Length == 0 && set.Count > 0)
+        {
+            (float[] mean, float[] std) = set.ChannelStatistics();
+            _spec = spec with { Mean = mean, Std = std };
+            channel.Info(MessageSensitivity.None, $"Normalization from {set.Count} training images: {_spec}");
+            set = set.WithSpec(_spec);
+        }
+        return set;
+    }
+
+    protected internal override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)
+    {
+        ImageInputSpec spec = ((ImageTrainingSet)trainingSet).Spec;
+        ResNetConfig config = ResNetConfig.FromArchitecture(_options.Architecture, labels.ClassCount, spec.Channels, _options.BaseWidth);
+        config = new ResNetConfig
+        {
+            Block = config.Block, Layers = config.Layers, Stem = config.Stem, BaseWidth = config.BaseWidth,
+            NumClasses = config.NumClasses, InputChannels = config.InputChannels, ZeroInitResidual = _options.ZeroInitResidual,
+        };
+        var model = new ImageClassificationModel(config, spec);
+        try
+        {
+            if (_options.PretrainedWeightsPath is string path)
+            {
+                LoadPretrained(model, path, labels.ClassCount, channel);
+            }
+            channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+                $"{_options.Architecture} (base width {config.BaseWidth}), {model.Network.parameters().Sum(p => p.numel())} parameters, input {spec}"));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The input shape and normalization the options give, with open sizes taken from the first training image.</summary>
+    private static ImageInputSpec InputSpec(ImageClassificationTrainerOptions options, ImageColumnKind kind, IDataView trainingData, IChannel channel)
+    {
+        int channels = options.ImageChannels ?? 3;
+        int height, width;
+        if (kind == ImageColumnKind.FloatVector)
+        {
+            height = options.ImageHeight!.Value;
+            width = options.ImageWidth!.Value;
+            if (trainingData.Schema[options.ImageColumnName].Type is VectorDataViewType { Size: > 0 } v && v.Size != channels * height * width)
+            {
+                throw new ArgumentException($"Image column '{options.ImageColumnName}' has {v.Size} values per row, not ImageChannels x ImageHeight x ImageWidth = {channels * height * width}.");
+            }
+        }
+        else
+        {
+            (height, width) = (options.ImageHeight, options.ImageWidth) switch
+            {
+                (int h, int w) => (h, w),
+                _ => FirstImageSize(trainingData, options.ImageColumnName, kind, options.ImageHeight, options.ImageWidth),
+            };
+        }
+        bool pretrained = options.PretrainedWeightsPath != null;
+        if (pretrained && channels != 3)
+        {
+            channel.Warning(MessageSensitivity.None, "torchvision weights expect 3 channels; the first convolution will not match a 1-channel input.");
+        }
+        float[] mean = options.NormalizationMean ?? (pretrained && channels == 3 ? ImageNetMean : Array.Empty<float>());
+        float[] std = options.NormalizationStd ?? (pretrained && channels == 3 ? ImageNetStd : Array.Empty<float>());
+        if (!options.Normalize)
+        {
+            mean = Enumerable.Repeat(0f, channels).ToArray();
+            std = Enumerable.Repeat(1f, channels).ToArray();
+        }
+        if (mean.Length != 0 && mean.Length != channels)
+        {
+            throw new ArgumentException($"NormalizationMean has {mean.Length} values for {channels} channels.", nameof(ImageClassificationTrainerOptions.NormalizationMean));
+        }
+        // Empty mean/std: computed from the training images once they are read.
+        return new ImageInputSpec { ColumnName = options.ImageColumnName, Kind = kind, Channels = channels, Height = height, Width = width, Mean = mean, Std = std };
+    }
+
+    private static void LoadPretrained(ImageClassificationModel model, string path, int classCount, IChannel channel)
+    {
+        using var reader = new SafetensorsReader(path);
+        bool headMatches = reader.TryGetInfo("fc.weight", out SafetensorsTensorInfo head) && head.ShapeArray[0] == classCount;
+        var options = headMatches ? new CheckpointLoadOptions() : new CheckpointLoadOptions { IgnorePrefixes = new[] { "fc." }, AllowMissing = true };
+        if (!headMatches)
+        {
+            channel.Info(MessageSensitivity.None,
+                $"'{path}' has a {(head.ShapeArray is { Length: > 0 } s ? s[0] : 0)}-class head; the {classCount}-class head 'fc' is re-initialised for fine-tuning.");
+        }
+        ModuleCheckpoint.Load(model.Network, reader, options);
+    }
+
+    /// <summary>The size of the first training image, for any dimension the options leave open.</summary>
+    private static (int Height, int Width) FirstImageSize(IDataView data, string columnName, ImageColumnKind kind, int? height, int? width)
+    {
+        DataViewSchema.Column column = data.Schema[columnName];
+        using DataViewRowCursor cursor = data.GetRowCursor(new[] { column });
+        if (!cursor.MoveNext())
+        {
+            throw new InvalidOperationException("The training data has no rows.");
+        }
+        int h, w;
+        if (kind == ImageColumnKind.MLImage)
+        {
+            MLImage? image = null;
+            cursor.GetGetter<MLImage>(column)(ref image!);
+            if (image == null)
+            {
+                throw new System.IO.InvalidDataException($"Row 0: image column '{columnName}' holds no image.");
+            }
+            (h, w) = (image.Height, image.Width);
+        }
+        else
+        {
+            VBuffer<byte> bytes = default;
+            cursor.GetGetter<VBuffer<byte>>(column)(ref bytes);
+            using var codec = SkiaSharp.SKCodec.Create(new System.IO.MemoryStream(bytes.DenseValues().ToArray()))
+                ?? throw new System.IO.InvalidDataException($"Row 0: image column '{columnName}' holds bytes that are not a decodable image.");
+            (h, w) = (codec.Info.Height, codec.Info.Width);
+        }
+        return (height ?? h, width ?? w);
+    }
+
+    private static void Grow<T>(ref T[] array, int needed)
+    {
+        if (array.Length < needed)
+        {
+            Array.Resize(ref array, Math.Max(needed, array.Length * 2));
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Trainers.Torch.Text;
+
+/// <summary>
+/// One fit of a BERT classifier: the tokenizer and sequence length settled from the checkpoint (or configuration and
+/// vocabulary) at the start of the fit, and how the network is built for the data's classes.
+/// </summary>
+internal sealed class BertClassificationFit : TextClassificationFit<BertEncoding>
+{
+    private readonly BertTextEncoder _encoder;
+    private readonly Func<IReadOnlyList<string>, Action<string>, BertForSequenceClassification> _createNetwork;
+
+    /// <param name="options">The trainer's options (columns, label).</param>
+    /// <param name="encoder">The tokenizer and sequence length.</param>
+    /// <param name="modelName">Names the model in the log.</param>
+    /// <param name="createNetwork">Builds the network for the class names, logging notable events.</param>
+    public BertClassificationFit(TextClassificationTrainerOptions options, BertTextEncoder encoder, string modelName,
+        Func<IReadOnlyList<string>, Action<string>, BertForSequenceClassification> createNetwork)
+        : base(options, encoder, modelName)
+    {
+        _encoder = encoder;
+        _createNetwork = createNetwork;
+    }
+
+    protected override TorchClassificationModel CreateTextModel(LabelKeyInfo labels, IChannel channel)
+    {
+        string[] names = Enumerable.Range(0, labels.ClassCount)
+            .Select(i => labels.KeyValues?[i] is { Length: > 0 } name ? name : $"LABEL_{i}").ToArray();
+        BertForSequenceClassification network = _createNetwork(names, message => channel.Info(MessageSensitivity.None, message));
+        return new BertTextClassificationModel(network, _encoder.Tokenizer, _encoder.MaxLength, Columns);
+    }
+}
