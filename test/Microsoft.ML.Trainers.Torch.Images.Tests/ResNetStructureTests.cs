@@ -169,7 +169,11 @@ public sealed class ResNetStructureTests
         using var scope = NewDisposeScope();
         random.manual_seed(4);
         using var model = ResNet.Create(ResNetArchitecture.CifarResNet20, numClasses: 10, inputChannels: 1);
-        var bn = model.named_modules().Select(m => m.module).OfType<TorchSharp.Modules.BatchNorm2d>().ToList();
+        var bn = model.named_modules().Select(m => m.module).OfType<TorchSharp.Modules.BatchNorm>().ToList();
+        // Every normalization layer in the state dict (one running_mean each), and at least the stem's and two per basic block.
+        int normalizationLayers = ModuleCheckpoint.StateTensors(model).Count(t => t.Name.EndsWith(".running_mean", StringComparison.Ordinal));
+        Assert.IsTrue(normalizationLayers >= 19, $"ResNet-20 has at least 19 batch norms ({normalizationLayers})");
+        Assert.AreEqual(normalizationLayers, bn.Count);
         Assert.IsTrue(bn.All(b => b.eps == 1e-5 && b.momentum == 0.1));
 
         Tensor x = randn(4, 1, 28, 28).mul(3).add(2);
@@ -177,7 +181,16 @@ public sealed class ResNetStructureTests
         model.train();
         model.forward(x);
         Assert.AreEqual(1L, ModuleCheckpoint.StateTensors(model).Single(t => t.Name == "bn1.num_batches_tracked").Tensor.item<long>());
-        Assert.IsTrue(runningMean.abs().max().item<float>() > 0, "train mode updates running statistics");
+        // PyTorch's update from a zero start: running_mean = momentum × the batch mean of bn1's input (conv1's output).
+        var conv1 = (TorchSharp.Modules.Conv2d)model.named_modules().Single(m => m.name == "conv1").module;
+        Tensor expectedMean;
+        using (no_grad())
+        {
+            expectedMean = conv1.forward(x).mean(new long[] { 0, 2, 3 }).mul(0.1);
+        }
+        float meanError = runningMean.sub(expectedMean).abs().max().item<float>();
+        Assert.IsTrue(meanError < 1e-5f, $"train mode updates running statistics as PyTorch does (max error {meanError})");
+        Assert.IsTrue(expectedMean.abs().max().item<float>() > 1e-3f, "the check above is not vacuous");
 
         model.eval();
         Tensor a, b;
@@ -205,7 +218,10 @@ public sealed class ResNetStructureTests
         logits.sum().backward();
         Tensor? stemGrad = model.named_parameters().Single(p => p.name == "conv1.weight").parameter.grad;
         Assert.IsNotNull(stemGrad);
-        Assert.IsTrue(stemGrad.abs().sum().item<float>() > 0);
+        Assert.IsTrue(stemGrad.isfinite().all().item<bool>(), "the stem gradient is finite");
+        // Every stem filter receives gradient, not just some: the whole network is connected to the loss.
+        Tensor perFilter = stemGrad.abs().flatten(1).sum(1);
+        Assert.AreEqual(0L, perFilter.eq(0).sum().item<long>(), "stem filters without gradient");
     }
 
     [TestMethod]

@@ -155,7 +155,13 @@ public sealed class SafetensorsRoundTripTests
 
         using (var reader = new SafetensorsReader(TestData.Golden("bert", "model", "model.safetensors")))
         {
-            Assert.IsTrue(reader.Tensors.Count > 0);
+            // The tensor names, read independently of the reader from the file's JSON header (8-byte length, then JSON).
+            byte[] file = File.ReadAllBytes(TestData.Golden("bert", "model", "model.safetensors"));
+            long headerLength = BitConverter.ToInt64(file, 0);
+            using JsonDocument header = JsonDocument.Parse(new ReadOnlyMemory<byte>(file, 8, (int)headerLength));
+            string[] names = header.RootElement.EnumerateObject().Select(p => p.Name).Where(n => n != "__metadata__").OrderBy(n => n, StringComparer.Ordinal).ToArray();
+            Assert.IsTrue(names.Length > 10, $"a BERT checkpoint has many tensors ({names.Length})");
+            CollectionAssert.AreEqual(names, reader.Tensors.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal).ToArray());
             foreach (SafetensorsTensorInfo info in reader.Tensors)
             {
                 using var inner = NewDisposeScope();
