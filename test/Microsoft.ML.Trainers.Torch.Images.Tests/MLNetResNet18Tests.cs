@@ -130,10 +130,10 @@ public sealed class MLNetResNet18Tests
     [TestMethod]
     public void FineTunesEndToEndThroughTheTrainer()
     {
-        const int px = 64;  // fully convolutional with global pooling; 64 px keeps CI fast
+        const int px = 32;  // fully convolutional with global pooling; 32 px (the smallest the strides allow) keeps CI fast
         var ml = new MLContext(seed: 1);
-        IDataView train = ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 300, _ => px));
-        IDataView test = ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("t10k", 300, _ => px));
+        IDataView train = ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("train", 160, _ => px));
+        IDataView test = ml.Data.LoadFromEnumerable(FashionMnistSubset.PngRows("t10k", 200, _ => px));
         var epochs = new List<EpochMetrics>();
         var options = new ImageClassificationTrainerOptions
         {
@@ -144,7 +144,7 @@ public sealed class MLNetResNet18Tests
             Architecture = ResNetArchitecture.MLNetResNet18,
             PretrainedWeightsPath = ModelFile("ResNet18.onnx"),
             Epochs = 3,
-            BatchSize = 32,
+            BatchSize = 16,
             Augment = false,
             Optimizer = new SgdOptions { LearningRate = 0.01, Momentum = 0.9 },
             Seed = 2,
@@ -156,6 +156,6 @@ public sealed class MLNetResNet18Tests
         Console.WriteLine(string.Join("\n", epochs) + $"\ntest accuracy {metrics.MicroAccuracy:F3}");
         Assert.AreEqual(3, epochs.Count);
         Assert.IsLessThan(epochs[0].TrainLoss, epochs[^1].TrainLoss, "training loss falls: " + string.Join("; ", epochs));
-        Assert.IsGreaterThan(0.5, metrics.MicroAccuracy, $"10 classes, chance 0.1; got {metrics.MicroAccuracy:F3}");
+        Assert.IsGreaterThan(0.25, metrics.MicroAccuracy, $"10 classes, chance 0.1; got {metrics.MicroAccuracy:F3}");
     }
 }
