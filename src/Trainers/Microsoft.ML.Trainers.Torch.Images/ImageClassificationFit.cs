@@ -17,6 +17,11 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
     private static readonly float[] ImageNetMean = { 0.485f, 0.456f, 0.406f };
     private static readonly float[] ImageNetStd = { 0.229f, 0.224f, 0.225f };
 
+    // ML.NET's ResNet-18 (CNTK) reads 0..255 pixels minus a mean image (ResNetPreprocess.onnx; its per-channel means,
+    // checked by a test, are these in RGB order); in the trainer's 0..1 scale that is mean m/255 and std 1/255.
+    internal static readonly float[] MLNetResNet18Mean = { 123.15163f / 255f, 115.90288f / 255f, 103.06262f / 255f };
+    internal static readonly float[] MLNetResNet18Std = { 1f / 255f, 1f / 255f, 1f / 255f };
+
     private readonly ImageClassificationTrainerOptions _options;
 
     // Completed by the first ReadTrainingSet (the training data) when the normalization comes from the images.
@@ -94,11 +99,7 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
     {
         ImageInputSpec spec = ((ImageTrainingSet)trainingSet).Spec;
         ResNetConfig config = ResNetConfig.FromArchitecture(_options.Architecture, labels.ClassCount, spec.Channels, _options.BaseWidth);
-        config = new ResNetConfig
-        {
-            Block = config.Block, Layers = config.Layers, Stem = config.Stem, BaseWidth = config.BaseWidth,
-            NumClasses = config.NumClasses, InputChannels = config.InputChannels, ZeroInitResidual = _options.ZeroInitResidual,
-        };
+        config = config with { ZeroInitResidual = _options.ZeroInitResidual };
         var model = new ImageClassificationModel(config, spec);
         try
         {
@@ -144,8 +145,9 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         {
             channel.Warning(MessageSensitivity.None, "torchvision weights expect 3 channels; the first convolution will not match a 1-channel input.");
         }
-        float[] mean = options.NormalizationMean ?? (pretrained && channels == 3 ? ImageNetMean : Array.Empty<float>());
-        float[] std = options.NormalizationStd ?? (pretrained && channels == 3 ? ImageNetStd : Array.Empty<float>());
+        bool mlnet = options.Architecture == ResNetArchitecture.MLNetResNet18;
+        float[] mean = options.NormalizationMean ?? (pretrained && channels == 3 ? (mlnet ? MLNetResNet18Mean : ImageNetMean) : Array.Empty<float>());
+        float[] std = options.NormalizationStd ?? (pretrained && channels == 3 ? (mlnet ? MLNetResNet18Std : ImageNetStd) : Array.Empty<float>());
         if (!options.Normalize)
         {
             mean = Enumerable.Repeat(0f, channels).ToArray();
@@ -161,6 +163,14 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
 
     private static void LoadPretrained(ImageClassificationModel model, string path, int classCount, IChannel channel)
     {
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            var network = (ResNet)model.Network;
+            int copied = ResNetOnnxImport.Load(network, path);
+            network.ResetClassifier();
+            channel.Info(MessageSensitivity.None, $"Imported {copied} backbone tensors from the ONNX graph '{path}'; the {classCount}-class head 'fc' is initialised for fine-tuning.");
+            return;
+        }
         using var reader = new SafetensorsReader(path);
         bool headMatches = reader.TryGetInfo("fc.weight", out SafetensorsTensorInfo head) && head.ShapeArray[0] == classCount;
         var options = headMatches ? new CheckpointLoadOptions() : new CheckpointLoadOptions { IgnorePrefixes = new[] { "fc." }, AllowMissing = true };

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// </summary>
 public sealed class ImageClassificationModel : TorchClassificationModel, ILoadableClassificationModel<ImageClassificationModel>
 {
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;  // 2: ResNetConfig.Padding
     private readonly ResNet _network;
 
     /// <summary>Creates a freshly initialised network for <paramref name="config"/>.</summary>

@@ -51,7 +51,10 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
 
     /// <summary>
     /// A torchvision ResNet <c>state_dict</c> saved as safetensors (float32 or float16) to fine-tune from.
-    /// When its class count differs, the classification head is re-initialised.
+    /// When its class count differs, the classification head is re-initialised. A path ending in <c>.onnx</c> imports
+    /// the backbone from an ONNX ResNet graph instead (ML.NET's <c>ResNet18.onnx</c> with
+    /// <see cref="ResNetArchitecture.MLNetResNet18"/>, whose normalization is then applied by default) and always
+    /// initialises a new head.
     /// </summary>
     public string? PretrainedWeightsPath { get; set; }
 

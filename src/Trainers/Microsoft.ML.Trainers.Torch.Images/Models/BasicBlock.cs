@@ -22,23 +22,26 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     private readonly GcSafeBatchNorm _bn2;
     private readonly Sequential? _downsample;
     private readonly long _stride;
+    private readonly bool _padTopLeft;
 
     /// <summary>Creates the block.</summary>
     /// <param name="inPlanes">Input channels.</param>
     /// <param name="planes">Output channels.</param>
     /// <param name="stride">Stride of the first convolution (2 halves the resolution).</param>
+    /// <param name="padding">How a strided 3x3 convolution pads (torchvision's symmetric, or CNTK's top/left).</param>
     /// <remarks>
     /// The shortcut is the identity when shapes are unchanged, else torchvision's projection <c>downsample</c>
     /// (1x1 convolution and batch norm) applied to the input subsampled by <paramref name="stride"/>.
     /// </remarks>
-    public BasicBlock(long inPlanes, long planes, long stride = 1) : base(nameof(BasicBlock))
+    public BasicBlock(long inPlanes, long planes, long stride = 1, ResNetPadding padding = ResNetPadding.Symmetric) : base(nameof(BasicBlock))
     {
         if (inPlanes < 1 || planes < 1 || stride < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(planes), $"{nameof(BasicBlock)}: channels and stride must be positive (inPlanes={inPlanes}, planes={planes}, stride={stride}).");
         }
         _stride = stride;
-        _conv1 = ResNetLayers.Conv3x3(inPlanes, planes, stride);
+        _padTopLeft = ResNetLayers.PadsTopLeft(padding, stride);
+        _conv1 = ResNetLayers.Conv3x3(inPlanes, planes, stride, padding);
         _bn1 = ResNetLayers.BatchNorm(planes);
         _conv2 = ResNetLayers.Conv3x3(planes, planes, 1);
         _bn2 = ResNetLayers.BatchNorm(planes);
@@ -61,7 +64,7 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
         using DisposeScope scope = NewDisposeScope();
         Tensor identity = ResNetLayers.Shortcut(x, _downsample, _stride);
-        Tensor branch = _bn1.forward(_conv1.forward(x)).relu_();
+        Tensor branch = _bn1.forward(_conv1.forward(_padTopLeft ? ResNetLayers.PadTopLeft(x, 1, 0) : x)).relu_();
         Tensor output = _bn2.forward(_conv2.forward(branch)).add_(identity, TorchScalars.One).relu_();
         return output.MoveToOuterDisposeScope();
     }

@@ -24,25 +24,28 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     private readonly GcSafeBatchNorm _bn3;
     private readonly Sequential? _downsample;
     private readonly long _stride;
+    private readonly bool _padTopLeft;
 
     /// <summary>Creates the block.</summary>
     /// <param name="inPlanes">Input channels.</param>
     /// <param name="planes">Width of the inner convolutions; the block outputs <c>4 * planes</c> channels.</param>
     /// <param name="stride">Stride of the 3x3 convolution (as torchvision does; the original paper strided the first 1x1).</param>
+    /// <param name="padding">How a strided 3x3 convolution pads (torchvision's symmetric, or CNTK's top/left).</param>
     /// <remarks>
     /// The shortcut is the identity when shapes are unchanged, else torchvision's projection <c>downsample</c>
     /// (1x1 convolution and batch norm) applied to the input subsampled by <paramref name="stride"/>.
     /// </remarks>
-    public Bottleneck(long inPlanes, long planes, long stride = 1) : base(nameof(Bottleneck))
+    public Bottleneck(long inPlanes, long planes, long stride = 1, ResNetPadding padding = ResNetPadding.Symmetric) : base(nameof(Bottleneck))
     {
         if (inPlanes < 1 || planes < 1 || stride < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(planes), $"{nameof(Bottleneck)}: channels and stride must be positive (inPlanes={inPlanes}, planes={planes}, stride={stride}).");
         }
         _stride = stride;
+        _padTopLeft = ResNetLayers.PadsTopLeft(padding, stride);
         _conv1 = ResNetLayers.Conv1x1(inPlanes, planes);
         _bn1 = ResNetLayers.BatchNorm(planes);
-        _conv2 = ResNetLayers.Conv3x3(planes, planes, stride);
+        _conv2 = ResNetLayers.Conv3x3(planes, planes, stride, padding);
         _bn2 = ResNetLayers.BatchNorm(planes);
         _conv3 = ResNetLayers.Conv1x1(planes, planes * Expansion);
         _bn3 = ResNetLayers.BatchNorm(planes * Expansion);
@@ -68,7 +71,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         using DisposeScope scope = NewDisposeScope();
         Tensor identity = ResNetLayers.Shortcut(x, _downsample, _stride);
         Tensor branch = _bn1.forward(_conv1.forward(x)).relu_();
-        branch = _bn2.forward(_conv2.forward(branch)).relu_();
+        branch = _bn2.forward(_conv2.forward(_padTopLeft ? ResNetLayers.PadTopLeft(branch, 1, 0) : branch)).relu_();
         Tensor output = _bn3.forward(_conv3.forward(branch)).add_(identity, TorchScalars.One).relu_();
         return output.MoveToOuterDisposeScope();
     }

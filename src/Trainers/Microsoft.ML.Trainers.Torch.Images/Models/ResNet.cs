@@ -25,6 +25,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     private readonly Sequential[] _stages;
     private readonly AdaptiveAvgPool2d _avgpool;
     private readonly Linear _fc;
+    private readonly bool _padTopLeft;
 
     /// <summary>Builds a ResNet and initialises it as torchvision does.</summary>
     /// <param name="config">The topology; validated first.</param>
@@ -35,11 +36,14 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         Config = config;
 
         long width = config.BaseWidth;
+        _padTopLeft = config.Stem == ResNetStem.ImageNet && config.Padding == ResNetPadding.TopLeft;
+        long stemPadding = _padTopLeft ? 0 : 3;
+        long poolPadding = _padTopLeft ? 0 : 1;
         _conv1 = config.Stem == ResNetStem.ImageNet
-            ? nn.Conv2d(config.InputChannels, width, kernel_size: 7, stride: 2, padding: 3, bias: false)
+            ? nn.Conv2d(config.InputChannels, width, kernel_size: 7, stride: 2, padding: stemPadding, bias: false)
             : nn.Conv2d(config.InputChannels, width, kernel_size: 3, stride: 1, padding: 1, bias: false);
         _bn1 = ResNetLayers.BatchNorm(width);
-        _maxpool = config.Stem == ResNetStem.ImageNet ? nn.MaxPool2d(kernel_size: 3, stride: 2, padding: 1) : null;
+        _maxpool = config.Stem == ResNetStem.ImageNet ? nn.MaxPool2d(kernel_size: 3, stride: 2, padding: poolPadding) : null;
         register_module("conv1", _conv1);
         register_module("bn1", _bn1);
         if (_maxpool is not null)
@@ -53,7 +57,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         {
             long planes = width << stage;
             long stride = stage == 0 ? 1 : 2;
-            _stages[stage] = MakeStage(config.Block, ref inPlanes, planes, config.Layers[stage], stride);
+            _stages[stage] = MakeStage(config.Block, ref inPlanes, planes, config.Layers[stage], stride, config.Padding);
             register_module($"layer{stage + 1}", _stages[stage]);
         }
 
@@ -97,10 +101,11 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
                 $"ResNet expects input of shape [N, {Config.InputChannels}, H, W]; got [{string.Join(", ", input.shape)}].", nameof(input));
         }
         using DisposeScope scope = NewDisposeScope();
-        Tensor x = _bn1.forward(_conv1.forward(input)).relu_();
+        Tensor x = _bn1.forward(_conv1.forward(_padTopLeft ? ResNetLayers.PadTopLeft(input, 3, 2) : input)).relu_();
         if (_maxpool is not null)
         {
-            x = _maxpool.forward(x);
+            // Zero padding is max pooling's -inf padding here: the input is a ReLU output, never below zero.
+            x = _maxpool.forward(_padTopLeft ? ResNetLayers.PadTopLeft(x, 1, 0) : x);
         }
         foreach (Sequential stage in _stages)
         {
@@ -144,7 +149,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         base.Dispose(disposing);
     }
 
-    private static Sequential MakeStage(ResNetBlockKind block, ref long inPlanes, long planes, int blocks, long stride)
+    private static Sequential MakeStage(ResNetBlockKind block, ref long inPlanes, long planes, int blocks, long stride, ResNetPadding padding)
     {
         long expansion = block == ResNetBlockKind.Bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion;
         var modules = new List<nn.Module<Tensor, Tensor>>(blocks);
@@ -152,8 +157,8 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         {
             long blockStride = i == 0 ? stride : 1;
             modules.Add(block == ResNetBlockKind.Bottleneck
-                ? new Bottleneck(inPlanes, planes, blockStride)
-                : new BasicBlock(inPlanes, planes, blockStride));
+                ? new Bottleneck(inPlanes, planes, blockStride, padding)
+                : new BasicBlock(inPlanes, planes, blockStride, padding));
             inPlanes = planes * expansion;
         }
         return nn.Sequential(modules);

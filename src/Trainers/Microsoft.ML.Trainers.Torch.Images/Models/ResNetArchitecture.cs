@@ -29,4 +29,12 @@ public enum ResNetArchitecture
     /// widths 64-512 by default (11.2M parameters), commonly narrowed with a smaller base width.
     /// </summary>
     CifarResNet18,
+
+    /// <summary>
+    /// ML.NET's pretrained ImageNet ResNet-18 (the network behind <c>DnnFeaturizeImage</c>, a CNTK export shipped in the
+    /// NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 as <c>ResNet18.onnx</c>): BasicBlock [2, 2, 2, 3],
+    /// ImageNet stem, widths 64-512, CNTK's top/left padding (<see cref="ResNetPadding.TopLeft"/>); 13.9M parameters.
+    /// Set <c>PretrainedWeightsPath</c> to that <c>.onnx</c> file to fine-tune it.
+    /// </summary>
+    MLNetResNet18,
 }

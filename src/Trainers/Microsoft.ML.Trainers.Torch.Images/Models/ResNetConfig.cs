@@ -9,7 +9,7 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// classes. With the ImageNet stem and base width 64 this is exactly torchvision's
 /// <c>ResNet(block, layers, num_classes)</c>, and the module's <c>state_dict</c> names match torchvision's.
 /// </summary>
-public sealed class ResNetConfig
+public sealed record ResNetConfig
 {
     /// <summary>The residual block.</summary>
     public ResNetBlockKind Block { get; init; } = ResNetBlockKind.Basic;
@@ -25,6 +25,9 @@ public sealed class ResNetConfig
 
     /// <summary>The layers before the first stage.</summary>
     public ResNetStem Stem { get; init; } = ResNetStem.ImageNet;
+
+    /// <summary>How stride-2 layers pad (torchvision's symmetric padding, or CNTK's top/left).</summary>
+    public ResNetPadding Padding { get; init; } = ResNetPadding.Symmetric;
 
     /// <summary>
     /// Channels of the stem and of the first stage's blocks; each later stage doubles it (torchvision: 64, so
@@ -60,8 +63,10 @@ public sealed class ResNetConfig
     /// <param name="baseWidth">Width of the first stage; null uses the architecture's (64, or 16 for <see cref="ResNetArchitecture.CifarResNet20"/>).</param>
     public static ResNetConfig FromArchitecture(ResNetArchitecture architecture, int numClasses, int inputChannels = 3, int? baseWidth = null)
     {
+        ResNetPadding padding = architecture == ResNetArchitecture.MLNetResNet18 ? ResNetPadding.TopLeft : ResNetPadding.Symmetric;
         (ResNetBlockKind block, int[] layers, ResNetStem stem, int width) = architecture switch
         {
+            ResNetArchitecture.MLNetResNet18 => (ResNetBlockKind.Basic, new[] { 2, 2, 2, 3 }, ResNetStem.ImageNet, 64),
             ResNetArchitecture.ResNet18 => (ResNetBlockKind.Basic, new[] { 2, 2, 2, 2 }, ResNetStem.ImageNet, 64),
             ResNetArchitecture.ResNet34 => (ResNetBlockKind.Basic, new[] { 3, 4, 6, 3 }, ResNetStem.ImageNet, 64),
             ResNetArchitecture.ResNet50 => (ResNetBlockKind.Bottleneck, new[] { 3, 4, 6, 3 }, ResNetStem.ImageNet, 64),
@@ -76,6 +81,7 @@ public sealed class ResNetConfig
             Block = block,
             Layers = layers,
             Stem = stem,
+            Padding = padding,
             BaseWidth = baseWidth ?? width,
             NumClasses = numClasses,
             InputChannels = inputChannels,
@@ -113,6 +119,10 @@ public sealed class ResNetConfig
         {
             throw new ArgumentException($"{nameof(Block)} {Block} is not a known block kind.", nameof(Block));
         }
+        if (!Enum.IsDefined(Padding))
+        {
+            throw new ArgumentException($"{nameof(Padding)} {Padding} is not a known padding.", nameof(Padding));
+        }
         if (!Enum.IsDefined(Stem))
         {
             throw new ArgumentException($"{nameof(Stem)} {Stem} is not a known stem.", nameof(Stem));
@@ -121,7 +131,7 @@ public sealed class ResNetConfig
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"ResNet({Block}, {FormatLayers()}, stem={Stem}, width={BaseWidth}, in={InputChannels}, classes={NumClasses})";
+        $"ResNet({Block}, {FormatLayers()}, stem={Stem}, padding={Padding}, width={BaseWidth}, in={InputChannels}, classes={NumClasses})";
 
     private string FormatLayers() => Layers is null ? "null" : "[" + string.Join(", ", Layers) + "]";
 }

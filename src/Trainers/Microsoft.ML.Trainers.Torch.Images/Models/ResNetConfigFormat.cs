@@ -19,6 +19,7 @@ internal static class ResNetConfigFormat
         writer.Write(config.NumClasses);
         writer.Write(config.InputChannels);
         writer.Write(config.ZeroInitResidual);
+        writer.Write((int)config.Padding);
     }
 
     public static ResNetConfig Read(BinaryReader reader)
@@ -39,6 +40,7 @@ internal static class ResNetConfigFormat
             NumClasses = reader.ReadInt32(),
             InputChannels = reader.ReadInt32(),
             ZeroInitResidual = reader.ReadBoolean(),
+            Padding = (ResNetPadding)reader.ReadInt32(),
         };
         config.Validate();
         return config;

@@ -15,6 +15,25 @@ internal static class ResNetLayers
     internal static Conv2d Conv3x3(long inPlanes, long outPlanes, long stride) =>
         nn.Conv2d(inPlanes, outPlanes, kernel_size: 3, stride: stride, padding: 1, bias: false);
 
+    /// <summary>
+    /// A 3x3 convolution padded as <paramref name="padding"/> says; with <see cref="ResNetPadding.TopLeft"/> and a
+    /// stride above 1 it has no padding of its own and its input goes through <see cref="PadTopLeft"/> first.
+    /// </summary>
+    internal static Conv2d Conv3x3(long inPlanes, long outPlanes, long stride, ResNetPadding padding) =>
+        PadsTopLeft(padding, stride)
+            ? nn.Conv2d(inPlanes, outPlanes, kernel_size: 3, stride: stride, padding: 0L, bias: false)
+            : Conv3x3(inPlanes, outPlanes, stride);
+
+    /// <summary>Whether a layer with this stride pads asymmetrically (CNTK's "same" padding of strided layers).</summary>
+    internal static bool PadsTopLeft(ResNetPadding padding, long stride) => padding == ResNetPadding.TopLeft && stride > 1;
+
+    /// <summary>
+    /// Zero-pads <paramref name="before"/> rows/columns at the top/left and <paramref name="after"/> at the
+    /// bottom/right. Explicit because libtorch's convolution and pooling only pad symmetrically.
+    /// </summary>
+    internal static Tensor PadTopLeft(Tensor x, long before, long after) =>
+        nn.functional.pad(x, new[] { before, after, before, after });
+
     internal static Conv2d Conv1x1(long inPlanes, long outPlanes) =>
         nn.Conv2d(inPlanes, outPlanes, kernel_size: 1, bias: false);
 

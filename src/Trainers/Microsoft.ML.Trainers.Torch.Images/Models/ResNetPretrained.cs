@@ -63,4 +63,16 @@ public static class ResNetPretrained
         using var reader = new SafetensorsReader(stream, sourceName, leaveOpen: true);
         return Load(model, reader);
     }
+
+    /// <summary>
+    /// Imports the backbone of an ONNX ResNet graph (ML.NET's pretrained <c>ResNet18.onnx</c>, from the NuGet package
+    /// Microsoft.ML.DnnImageFeaturizer.ResNet18, into a <see cref="ResNetArchitecture.MLNetResNet18"/> model) by
+    /// following the graph from its input; the head <c>fc</c> is left as it is. The stem's input channels are
+    /// reversed from the graph's BGR to RGB.
+    /// </summary>
+    /// <param name="model">A BasicBlock model with the ImageNet stem and the graph's blocks, widths and padding.</param>
+    /// <param name="path">The <c>.onnx</c> file.</param>
+    /// <returns>The number of tensors copied.</returns>
+    /// <exception cref="InvalidDataException">The graph is not a ResNet of the model's topology; the message names the node and what differs.</exception>
+    public static int LoadOnnx(ResNet model, string path) => ResNetOnnxImport.Load(model, path);
 }
