@@ -70,8 +70,9 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
         ImageInputSpec input;
         using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            ReadFormatVersion(reader, FormatVersion, "image classifier");
-            config = ResNetConfigFormat.Read(reader);
+            // Format 1 (before ResNetConfig.Padding) still loads: models users saved keep working.
+            int version = ReadFormatVersion(reader, new[] { 1, FormatVersion }, "image classifier");
+            config = ResNetConfigFormat.Read(reader, hasPadding: version >= 2);
             input = ImageInputSpec.Read(reader);
         }
         var model = new ImageClassificationModel(config, input);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -93,13 +94,22 @@ public abstract class TorchClassificationModel : IDisposable
     /// <paramref name="expected"/>, naming <paramref name="modelKind"/> (for example "image classifier").
     /// </summary>
     protected static void ReadFormatVersion(BinaryReader reader, int expected, string modelKind)
+        => ReadFormatVersion(reader, new[] { expected }, modelKind);
+
+    /// <summary>
+    /// Reads the format version that starts a saved model's payload and returns it; throws when it is none of
+    /// <paramref name="supported"/>, naming <paramref name="modelKind"/>.
+    /// </summary>
+    protected static int ReadFormatVersion(BinaryReader reader, IReadOnlyList<int> supported, string modelKind)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(supported);
         int version = reader.ReadInt32();
-        if (version != expected)
+        if (!supported.Contains(version))
         {
-            throw new InvalidDataException($"Saved {modelKind} has format version {version}; this library reads {expected}.");
+            throw new InvalidDataException($"Saved {modelKind} has format version {version}; this library reads {string.Join(" and ", supported)}.");
         }
+        return version;
     }
 
     /// <summary>Disposes the network.</summary>

@@ -22,7 +22,9 @@ internal static class ResNetConfigFormat
         writer.Write((int)config.Padding);
     }
 
-    public static ResNetConfig Read(BinaryReader reader)
+    /// <param name="reader">The saved model's payload.</param>
+    /// <param name="hasPadding">False for format-1 models, saved before <see cref="ResNetConfig.Padding"/> existed; they all pad symmetrically.</param>
+    public static ResNetConfig Read(BinaryReader reader, bool hasPadding = true)
     {
         var block = (ResNetBlockKind)reader.ReadInt32();
         int stages = reader.ReadInt32();
@@ -40,7 +42,7 @@ internal static class ResNetConfigFormat
             NumClasses = reader.ReadInt32(),
             InputChannels = reader.ReadInt32(),
             ZeroInitResidual = reader.ReadBoolean(),
-            Padding = (ResNetPadding)reader.ReadInt32(),
+            Padding = hasPadding ? (ResNetPadding)reader.ReadInt32() : ResNetPadding.Symmetric,
         };
         config.Validate();
         return config;
