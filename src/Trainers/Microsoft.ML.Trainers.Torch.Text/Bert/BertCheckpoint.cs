@@ -216,9 +216,47 @@ public sealed class BertCheckpoint
         return config;
     }
 
-    private static BertCheckpoint LoadOnnx(string onnxPath, BertLoadOptions options)
+    /// <summary>
+    /// The ONNX file <paramref name="path"/> names - the path itself when it is a <c>*.onnx</c> file, or the folder's
+    /// <see cref="OnnxFileName"/> when the folder holds no safetensors weights - or null for a Hugging Face folder.
+    /// Throws, naming <paramref name="description"/>, when the path is neither.
+    /// </summary>
+    internal static string? ResolveOnnx(string path, string description)
     {
-        BertOnnxImport import = BertOnnxImporter.Import(onnxPath);
+        if (File.Exists(path))
+        {
+            if (!path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"{description} '{path}' is a file but not an ONNX export (*.onnx); pass an ONNX file or a Hugging Face checkpoint folder.", description);
+            }
+            CheckVocabularyBeside(path, description);
+            return path;
+        }
+        if (Directory.Exists(path) && !File.Exists(Path.Combine(path, WeightsFileName)) && File.Exists(Path.Combine(path, OnnxFileName)))
+        {
+            string onnx = Path.Combine(path, OnnxFileName);
+            CheckVocabularyBeside(onnx, description);
+            return onnx;
+        }
+        CheckFolder(path, description);
+        return null;
+    }
+
+    private static void CheckVocabularyBeside(string onnxPath, string description)
+    {
+        string folder = Path.GetDirectoryName(Path.GetFullPath(onnxPath))!;
+        if (!File.Exists(Path.Combine(folder, "vocab.txt")) && !File.Exists(Path.Combine(folder, "tokenizer.json")))
+        {
+            throw new FileNotFoundException(
+                $"{description} '{onnxPath}' needs its vocabulary beside it: '{folder}' has neither 'vocab.txt' nor 'tokenizer.json'.", Path.Combine(folder, "vocab.txt"));
+        }
+    }
+
+    private static BertCheckpoint LoadOnnx(string onnxPath, BertLoadOptions options) => LoadImported(onnxPath, BertOnnxImporter.Import(onnxPath), options);
+
+    /// <summary>Builds the classifier from an ONNX encoder the caller already imported (the trainer imports it once per fit).</summary>
+    internal static BertCheckpoint LoadImported(string onnxPath, BertOnnxImport import, BertLoadOptions options)
+    {
         BertConfig config = ApplyOptions(import.Config, options);
         var messages = new List<string>();
         void Log(string message)
