@@ -176,6 +176,7 @@ public abstract class Optimizer : IDisposable
         using (DisposeScope scope = torch.NewDisposeScope())
         using (torch.no_grad())
         {
+            PrepareStep();
             foreach (FlatBucket bucket in _buckets)
             {
                 if (bucket.GatherGrads() == 0)
@@ -335,6 +336,14 @@ public abstract class Optimizer : IDisposable
     /// advances their step counts.
     /// </summary>
     private protected abstract void UpdateBucket(FlatBucket bucket, LiveParameterGroup group);
+
+    /// <summary>
+    /// Runs before any bucket is updated in a step, under <c>no_grad</c> (default: nothing). Optimizers whose update
+    /// depends on all gradients together (LAMB's global gradient norm) compute it here.
+    /// </summary>
+    private protected virtual void PrepareStep()
+    {
+    }
 
     /// <summary>Whether a bucket's update can use a fused kernel (default: no).</summary>
     private protected virtual bool CanFuse(FlatBucket bucket) => false;

@@ -24,6 +24,9 @@ public sealed class CheckpointTests
         ["SGD nesterov + warmup-cosine"] = (() => new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 }, () => new WarmupCosineSchedule { WarmupSteps = 3, MinLearningRateRatio = 0.1 }),
         ["SGD portable + step decay"] = (() => new SgdOptions { LearningRate = 0.1, Momentum = 0.9, UseFusedKernels = false }, () => new StepDecaySchedule { StepSize = 4, Gamma = 0.5 }),
         ["Lion + constant"] = (() => new LionOptions { WeightDecay = 0.1 }, () => new ConstantSchedule { WarmupSteps = 2 }),
+        ["Adan + warmup-cosine"] = (() => new AdanOptions { WeightDecay = 0.02 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
+        ["LAMB clipped + warmup-linear"] = (() => new LambOptions { LearningRate = 1e-2, MaxGradNorm = 0.5 }, () => new WarmupLinearSchedule { WarmupSteps = 2 }),
+        ["LARS nesterov + constant"] = (() => new LarsOptions { LearningRate = 0.5, Momentum = 0.9, Nesterov = true, WeightDecay = 1e-4 }, () => new ConstantSchedule()),
     };
 
     public static IEnumerable<object[]> Cases() => s_cases.Keys.Select(k => new object[] { k });
