@@ -276,7 +276,12 @@ public abstract class Optimizer : IDisposable
         {
             return null;
         }
-        return bucket!.SlotView(flat, slot);
+        int position = 0;
+        while (!ReferenceEquals(bucket!.Slots[position], slot))
+        {
+            position++;
+        }
+        return bucket.StateView(flat, buffer, position);
     }
 
     /// <summary>

@@ -26,6 +26,7 @@ public sealed class CheckpointTests
         ["Lion + constant"] = (() => new LionOptions { WeightDecay = 0.1 }, () => new ConstantSchedule { WarmupSteps = 2 }),
         ["Adan + warmup-cosine"] = (() => new AdanOptions { WeightDecay = 0.02 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
         ["LAMB clipped + warmup-linear"] = (() => new LambOptions { LearningRate = 1e-2, MaxGradNorm = 0.5 }, () => new WarmupLinearSchedule { WarmupSteps = 2 }),
+        ["Adafactor + warmup-cosine"] = (() => new AdafactorOptions { WeightDecay = 0.01 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
         ["LARS nesterov + constant"] = (() => new LarsOptions { LearningRate = 0.5, Momentum = 0.9, Nesterov = true, WeightDecay = 1e-4 }, () => new ConstantSchedule()),
     };
 

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Optimizers.Tests;
 internal static class GoldenV2Config
 {
     /// <summary>Reference optimizers of the file that this library does not implement yet; their cases report Inconclusive.</summary>
-    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string> { "AdamWScheduleFree", "Muon", "Adafactor", "SophiaG" };
+    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string> { "AdamWScheduleFree", "Muon", "SophiaG" };
 
     public static OptimizerOptions Options(string optimizer, JsonElement kwargs)
     {
@@ -23,6 +23,7 @@ internal static class GoldenV2Config
             "Lamb" => new LambOptions(),
             "Lars" => new LarsOptions(),
             "Adan" => new AdanOptions(),
+            "Adafactor" => new AdafactorOptions(),
             _ => throw new AssertFailedException($"Unknown optimizer '{optimizer}' in golden data."),
         };
         foreach (JsonProperty kw in kwargs.EnumerateObject())
@@ -58,6 +59,13 @@ internal static class GoldenV2Config
                     break;
                 case ("eps", AdanOptions adan): adan.Epsilon = v.GetDouble(); break;
                 case ("no_prox", AdanOptions adan): adan.NoProx = v.GetBoolean(); break;
+
+                case ("beta2_decay", AdafactorOptions adafactor): adafactor.Beta2Decay = v.GetDouble(); break;
+                case ("d", AdafactorOptions adafactor): adafactor.ClipThreshold = v.GetDouble(); break;
+                case ("eps", AdafactorOptions adafactor):
+                    adafactor.Epsilon1 = v[0].ValueKind == JsonValueKind.Null ? null : v[0].GetDouble();
+                    adafactor.Epsilon2 = v[1].GetDouble();
+                    break;
 
                 default: throw new AssertFailedException($"Unsupported {optimizer} argument '{kw.Name}' in golden data.");
             }

@@ -1,5 +1,6 @@
 using System;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -26,9 +27,31 @@ public sealed class OptimizersV2ValidationTests
         ExpectOutOfRange(() => new LarsOptions { Dampening = 1.5 }, "Dampening", "Dampening must be between 0 and 1 (was 1.5).");
         ExpectOutOfRange(() => new AdanOptions { Beta3 = -0.1 }, "Beta3", "Beta3 must be >= 0 and < 1 (was -0.1).");
         ExpectOutOfRange(() => new AdanOptions { Epsilon = double.NaN }, "Epsilon", "Epsilon must be a finite number (was NaN).");
+        ExpectOutOfRange(() => new AdafactorOptions { Beta2Decay = 0.5 }, "Beta2Decay", "Beta2Decay must be <= 0 (was 0.5).");
+        ExpectOutOfRange(() => new AdafactorOptions { ClipThreshold = 0.5 }, "ClipThreshold", "ClipThreshold must be >= 1 (was 0.5).");
+        ExpectOutOfRange(() => new AdafactorOptions { Epsilon1 = -1 }, "Epsilon1", "Epsilon1 must be >= 0 (was -1).");
         using var p = new Parameter(zeros(3));
         ExpectOutOfRange(() => new LarsOptions { Nesterov = true }.Create(new[] { p }), "Nesterov", "Nesterov momentum requires Momentum > 0");
         ExpectOutOfRange(() => new LambOptions().Create(new[] { new ParameterGroup(new[] { p }, momentum: 1.0) }), "Beta1", "Beta1 must be >= 0 and < 1 (was 1).");
+    }
+
+    [TestMethod]
+    public void AdafactorKeepsFactoredStateOnly()
+    {
+        using var matrix = new Parameter(randn(64, 32));
+        using var vector = new Parameter(randn(32));
+        using Optimizer optimizer = new AdafactorOptions().Create(new[] { matrix, vector });
+        using (var g1 = randn(64, 32)) { matrix.grad = g1; }
+        using (var g2 = randn(32)) { vector.grad = g2; }
+        optimizer.Step();
+        using Tensor? rows = optimizer.GetState(matrix, "row_var");
+        using Tensor? cols = optimizer.GetState(matrix, "col_var");
+        using Tensor? full = optimizer.GetState(matrix, "variance");
+        using Tensor? vectorVariance = optimizer.GetState(vector, "variance");
+        CollectionAssert.AreEqual(new long[] { 64, 1 }, rows!.shape);
+        CollectionAssert.AreEqual(new long[] { 1, 32 }, cols!.shape);
+        Assert.IsNull(full, "a matrix has no full variance");
+        CollectionAssert.AreEqual(new long[] { 32 }, vectorVariance!.shape);
     }
 
     [TestMethod]
@@ -40,6 +63,8 @@ public sealed class OptimizersV2ValidationTests
         var lars = new LarsOptions();
         Assert.AreEqual((1.0, 0.0, 0.0, 0.0, false, 1e-3, 1e-8, false, false),
             (lars.LearningRate, lars.Momentum, lars.Dampening, lars.WeightDecay, lars.Nesterov, lars.TrustCoefficient, lars.Epsilon, lars.TrustClip, lars.AlwaysAdapt));
+        var adafactor = new AdafactorOptions();
+        Assert.AreEqual((1e-2, -0.8, (double?)null, 1e-3, 1.0, 0.0), (adafactor.LearningRate, adafactor.Beta2Decay, adafactor.Epsilon1, adafactor.Epsilon2, adafactor.ClipThreshold, adafactor.WeightDecay));
         var adan = new AdanOptions();
         Assert.AreEqual((1e-3, 0.98, 0.92, 0.99, 1e-8, 0.0, false), (adan.LearningRate, adan.Beta1, adan.Beta2, adan.Beta3, adan.Epsilon, adan.WeightDecay, adan.NoProx));
     }

@@ -96,7 +96,7 @@ internal static class OptimizerCheckpoint
             foreach (StateBuffer buffer in optimizer.StateLayout.Buffers)
             {
                 string name = $"buckets.{b}.{buffer.Name}";
-                states[b, buffer.Index] = reader.Contains(name) ? reader.Tensor(name, bucket.DType, bucket.Numel) : null;
+                states[b, buffer.Index] = reader.Contains(name) ? reader.Tensor(name, bucket.DType, bucket.StateNumel(buffer)) : null;
             }
         }
         long stepCount = reader.Int64("step_count");
