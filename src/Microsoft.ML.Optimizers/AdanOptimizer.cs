@@ -33,6 +33,15 @@ internal sealed class AdanOptimizer : FlatOptimizer<NoRunKey>
 
     private protected override NoRunKey RunOf(Slot slot) => default;
 
+    // timm's group['step'], visible through GetGroupState and kept by checkpoints.
+    private protected override void PrepareStep()
+    {
+        for (int g = 0; g < ParameterGroups.Count; g++)
+        {
+            GroupStateOf(g)["step"] = StepCount + 1;
+        }
+    }
+
     private protected override void UpdatePortable(FlatBucket bucket, LiveParameterGroup group, List<Segment<NoRunKey>> segments)
     {
         double lr = group.LearningRate;

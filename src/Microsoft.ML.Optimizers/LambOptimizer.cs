@@ -31,6 +31,10 @@ internal sealed class LambOptimizer : FlatOptimizer<NoRunKey>
 
     private protected override void PrepareStep()
     {
+        for (int g = 0; g < ParameterGroups.Count; g++)
+        {
+            GroupStateOf(g)["step"] = StepCount + 1;
+        }
         _clipDivisor = 1;
         if (_options.MaxGradNorm is not double maxNorm)
         {

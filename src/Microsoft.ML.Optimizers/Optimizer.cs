@@ -36,6 +36,7 @@ public abstract class Optimizer : IDisposable
     private readonly SparseSgdGroup[] _sparseGroups;
     private readonly Slot[] _slots;
     private readonly Dictionary<Parameter, (FlatBucket? Bucket, Slot Slot)> _byParameter;
+    private readonly SortedDictionary<string, double>[] _groupState;
     private bool _disposed;
 
     private protected Optimizer(OptimizerOptions options, IReadOnlyList<LiveParameterGroup> groups, StateLayout stateLayout)
@@ -45,6 +46,7 @@ public abstract class Optimizer : IDisposable
         UseFusedKernels = options.UseFusedKernels;
         Maximize = options.Maximize;
         _groups = groups.ToArray();
+        _groupState = _groups.Select(_ => new SortedDictionary<string, double>(StringComparer.Ordinal)).ToArray();
         _byParameter = new Dictionary<Parameter, (FlatBucket?, Slot)>(ReferenceEqualityComparer.Instance);
 
         // Per group: sparse-rule groups keep their parameters as they are; the others get one bucket per (dtype, device)
@@ -285,6 +287,36 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>
+    /// The group-level state the algorithm keeps for group <paramref name="group"/> (PyTorch keeps it in
+    /// <c>param_groups</c>): e.g. LAMB's and Adan's <c>step</c>, Schedule-Free AdamW's <c>k</c>, <c>lr_max</c>,
+    /// <c>weight_sum</c>, <c>scheduled_lr</c> and <c>train_mode</c> (1 or 0). Empty for algorithms without any.
+    /// </summary>
+    /// <param name="group">The index in <see cref="ParameterGroups"/>.</param>
+    public IReadOnlyDictionary<string, double> GetGroupState(int group)
+    {
+        if (group < 0 || group >= _groups.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(group), group, $"group must be between 0 and {_groups.Length - 1} (was {group}).");
+        }
+        return _groupState[group];
+    }
+
+    /// <summary>
+    /// Moves the parameters to the point a model should be evaluated, scored and saved at. Only optimizers whose
+    /// training and evaluation points differ (Schedule-Free AdamW) change anything; for the others this does nothing,
+    /// so a training loop can call it around every validation whatever the optimizer. Call
+    /// <see cref="UseTrainingPoint"/> before the next <see cref="Step"/>.
+    /// </summary>
+    public virtual void UseEvaluationPoint()
+    {
+    }
+
+    /// <summary>Moves the parameters back to the training point after <see cref="UseEvaluationPoint"/> (no-op when already there).</summary>
+    public virtual void UseTrainingPoint()
+    {
+    }
+
+    /// <summary>
     /// Writes the optimizer's state to <paramref name="stream"/> (PyTorch's <c>state_dict</c> as data: a header, then named
     /// entries): per-tensor state and step counts, <see cref="StepCount"/> and each group's current hyperparameters
     /// (learning rate, initial learning rate, weight decay, momentum/beta1). Parameter values are not included; save the
@@ -350,6 +382,13 @@ public abstract class Optimizer : IDisposable
     {
     }
 
+    /// <summary>The mutable group-level state of group <paramref name="group"/> (see <see cref="GetGroupState"/>); checkpoints carry it.</summary>
+    internal SortedDictionary<string, double> GroupStateOf(int group) => _groupState[group];
+
+    /// <summary>A group-level state value, or <paramref name="missing"/> before the algorithm first set it.</summary>
+    private protected double GroupState(int group, string name, double missing) =>
+        _groupState[group].TryGetValue(name, out double value) ? value : missing;
+
     /// <summary>Whether a bucket's update can use a fused kernel (default: no).</summary>
     private protected virtual bool CanFuse(FlatBucket bucket) => false;
 
@@ -366,5 +405,5 @@ public abstract class Optimizer : IDisposable
         return found;
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 }

@@ -27,6 +27,7 @@ public sealed class CheckpointTests
         ["Adan + warmup-cosine"] = (() => new AdanOptions { WeightDecay = 0.02 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
         ["LAMB clipped + warmup-linear"] = (() => new LambOptions { LearningRate = 1e-2, MaxGradNorm = 0.5 }, () => new WarmupLinearSchedule { WarmupSteps = 2 }),
         ["Adafactor + warmup-cosine"] = (() => new AdafactorOptions { WeightDecay = 0.01 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
+        ["Schedule-Free AdamW warmup + constant"] = (() => new ScheduleFreeAdamWOptions { WarmupSteps = 3, WeightDecay = 0.01, InnerMomentum = 0.5 }, () => new ConstantSchedule()),
         ["LARS nesterov + constant"] = (() => new LarsOptions { LearningRate = 0.5, Momentum = 0.9, Nesterov = true, WeightDecay = 1e-4 }, () => new ConstantSchedule()),
     };
 

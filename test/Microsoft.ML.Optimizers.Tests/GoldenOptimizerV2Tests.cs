@@ -83,23 +83,36 @@ public sealed class GoldenOptimizerV2Tests
         JsonElement[] paramTrace = Json.Required(trace, "params").EnumerateArray().ToArray();
         JsonElement[]? groupTrace = Json.Optional(trace, "group_state")?.EnumerateArray().ToArray();
         Assert.AreEqual(steps, paramTrace.Length, "trace.params length");
+        // Schedule-Free: evaluation point after the listed steps, back to the training point before the next step.
+        long[] evalAfter = Json.Optional(extra, "eval_after_steps") is JsonElement e1 ? Json.Longs(e1) : Array.Empty<long>();
+        JsonElement[] evalTrace = Json.Optional(trace, "eval_params")?.EnumerateArray().ToArray() ?? Array.Empty<JsonElement>();
+        Assert.AreEqual(evalAfter.Length, evalTrace.Length, "trace.eval_params length");
+        int evaluations = 0;
         for (int s = 0; s < steps; s++)
         {
-            Assert.AreEqual(lrTrace[s], optimizer.LearningRate, $"lr at step {s}");
+            optimizer.UseTrainingPoint();
             JsonElement[] stepGrads = grads[s].EnumerateArray().ToArray();
             for (int t = 0; t < parameters.Length; t++)
             {
                 SetGrad(parameters[t], stepGrads[t], shapes[t], dtype);
             }
             optimizer.Step();
+            // The trace's lr is the rate the step used: Schedule-Free's warmup-scheduled one where it keeps it.
+            double usedLr = optimizer.GetGroupState(0).TryGetValue("scheduled_lr", out double scheduled) ? scheduled : optimizer.LearningRate;
+            Assert.AreEqual(lrTrace[s], usedLr, 1e-15 * lrTrace[s], $"lr at step {s}");
             AssertTensorsClose(parameters, paramTrace[s], dtype, $"params after step {s}");
             if (groupTrace is not null)
             {
                 JsonElement[] perGroup = groupTrace[s].EnumerateArray().ToArray();
                 for (int g = 0; g < perGroup.Length; g++)
                 {
-                    AssertGroupCounters(optimizer, perGroup[g], $"group {g} after step {s}");
+                    AssertGroupCounters(optimizer, g, perGroup[g], $"group {g} after step {s}", all: true);
                 }
+            }
+            if (Array.IndexOf(evalAfter, (long)s) >= 0)
+            {
+                optimizer.UseEvaluationPoint();
+                AssertTensorsClose(parameters, evalTrace[evaluations++], dtype, $"evaluation-point params after step {s}");
             }
         }
 
@@ -146,16 +159,39 @@ public sealed class GoldenOptimizerV2Tests
             LiveParameterGroup live = optimizer.ParameterGroups[g];
             Assert.AreEqual(Json.Required(finalGroups[g], "lr").GetDouble(), live.InitialLearningRate, $"final group {g} lr");
             Assert.AreEqual(Json.Required(finalGroups[g], "weight_decay").GetDouble(), live.WeightDecay, $"final group {g} weight_decay");
-            AssertGroupCounters(optimizer, finalGroups[g], $"final group {g}");
+            AssertGroupCounters(optimizer, g, finalGroups[g], $"final group {g}", all: false);
         }
     }
 
-    /// <summary>The group-level counters the reference keeps (LAMB's and Adan's <c>step</c>: every step() call).</summary>
-    private static void AssertGroupCounters(Optimizer optimizer, JsonElement group, string what)
+    /// <summary>
+    /// The group-level state the reference keeps (LAMB's and Adan's <c>step</c>, Schedule-Free's <c>k</c>,
+    /// <c>scheduled_lr</c>, <c>lr_max</c>, <c>weight_sum</c>, <c>train_mode</c>) against <see cref="Optimizer.GetGroupState"/>:
+    /// a trace entry (<paramref name="all"/>) must exist with us; of a final group, the entries we keep are compared.
+    /// </summary>
+    private static void AssertGroupCounters(Optimizer optimizer, int group, JsonElement expected, string what, bool all)
     {
-        if (Json.Optional(group, "step") is JsonElement step)
+        IReadOnlyDictionary<string, double> actual = optimizer.GetGroupState(group);
+        foreach (JsonProperty entry in expected.EnumerateObject())
         {
-            Assert.AreEqual((long)step.GetDouble(), optimizer.StepCount, $"{what}: step");
+            if (entry.Value.ValueKind is not (JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False))
+            {
+                continue;
+            }
+            if (!actual.TryGetValue(entry.Name, out double value))
+            {
+                if (all)
+                {
+                    Assert.Fail($"{what}: {optimizer.AlgorithmName} keeps no group state '{entry.Name}'.");
+                }
+                continue;
+            }
+            double want = entry.Value.ValueKind switch
+            {
+                JsonValueKind.True => 1,
+                JsonValueKind.False => 0,
+                _ => entry.Value.GetDouble(),
+            };
+            Assert.AreEqual(want, value, 1e-14 * Math.Abs(want), $"{what}: {entry.Name}");
         }
     }
 

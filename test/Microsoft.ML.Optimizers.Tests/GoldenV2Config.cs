@@ -14,7 +14,7 @@ namespace Microsoft.ML.Optimizers.Tests;
 internal static class GoldenV2Config
 {
     /// <summary>Reference optimizers of the file that this library does not implement yet; their cases report Inconclusive.</summary>
-    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string> { "AdamWScheduleFree", "Muon", "SophiaG" };
+    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string> { "Muon", "SophiaG" };
 
     public static OptimizerOptions Options(string optimizer, JsonElement kwargs)
     {
@@ -24,6 +24,7 @@ internal static class GoldenV2Config
             "Lars" => new LarsOptions(),
             "Adan" => new AdanOptions(),
             "Adafactor" => new AdafactorOptions(),
+            "AdamWScheduleFree" => new ScheduleFreeAdamWOptions(),
             _ => throw new AssertFailedException($"Unknown optimizer '{optimizer}' in golden data."),
         };
         foreach (JsonProperty kw in kwargs.EnumerateObject())
@@ -66,6 +67,13 @@ internal static class GoldenV2Config
                     adafactor.Epsilon1 = v[0].ValueKind == JsonValueKind.Null ? null : v[0].GetDouble();
                     adafactor.Epsilon2 = v[1].GetDouble();
                     break;
+
+                case ("betas", ScheduleFreeAdamWOptions sf): sf.Beta1 = v[0].GetDouble(); sf.Beta2 = v[1].GetDouble(); break;
+                case ("eps", ScheduleFreeAdamWOptions sf): sf.Epsilon = v.GetDouble(); break;
+                case ("warmup_steps", ScheduleFreeAdamWOptions sf): sf.WarmupSteps = v.GetInt64(); break;
+                case ("r", ScheduleFreeAdamWOptions sf): sf.R = v.GetDouble(); break;
+                case ("weight_lr_power", ScheduleFreeAdamWOptions sf): sf.WeightLrPower = v.GetDouble(); break;
+                case ("inner_momentum", ScheduleFreeAdamWOptions sf): sf.InnerMomentum = v.GetDouble(); break;
 
                 default: throw new AssertFailedException($"Unsupported {optimizer} argument '{kw.Name}' in golden data.");
             }

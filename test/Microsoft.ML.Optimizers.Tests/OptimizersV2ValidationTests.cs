@@ -30,6 +30,8 @@ public sealed class OptimizersV2ValidationTests
         ExpectOutOfRange(() => new AdafactorOptions { Beta2Decay = 0.5 }, "Beta2Decay", "Beta2Decay must be <= 0 (was 0.5).");
         ExpectOutOfRange(() => new AdafactorOptions { ClipThreshold = 0.5 }, "ClipThreshold", "ClipThreshold must be >= 1 (was 0.5).");
         ExpectOutOfRange(() => new AdafactorOptions { Epsilon1 = -1 }, "Epsilon1", "Epsilon1 must be >= 0 (was -1).");
+        ExpectOutOfRange(() => new ScheduleFreeAdamWOptions { Beta1 = 0 }, "Beta1", "Beta1 must be > 0 and < 1 (was 0).");
+        ExpectOutOfRange(() => new ScheduleFreeAdamWOptions { WarmupSteps = -1 }, "WarmupSteps", "WarmupSteps must be >= 0 (was -1).");
         using var p = new Parameter(zeros(3));
         ExpectOutOfRange(() => new LarsOptions { Nesterov = true }.Create(new[] { p }), "Nesterov", "Nesterov momentum requires Momentum > 0");
         ExpectOutOfRange(() => new LambOptions().Create(new[] { new ParameterGroup(new[] { p }, momentum: 1.0) }), "Beta1", "Beta1 must be >= 0 and < 1 (was 1).");
@@ -55,6 +57,34 @@ public sealed class OptimizersV2ValidationTests
     }
 
     [TestMethod]
+    public void ScheduleFreeSwitchesBetweenTrainingAndEvaluationPoints()
+    {
+        using var p = new Parameter(randn(5, 4));
+        using Optimizer optimizer = new ScheduleFreeAdamWOptions { LearningRate = 0.1 }.Create(new[] { p });
+        for (int s = 0; s < 3; s++)
+        {
+            using (var g = randn(5, 4)) { p.grad = g; }
+            optimizer.Step();
+        }
+        using Tensor y = p.detach().clone();
+        optimizer.UseEvaluationPoint();
+        Assert.AreEqual(0.0, optimizer.GetGroupState(0)["train_mode"]);
+        Assert.IsFalse(p.detach().allclose(y), "the evaluation point differs from the training point");
+        optimizer.UseEvaluationPoint();   // no-op when already there
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => optimizer.Step());
+        StringAssert.Contains(e.Message, "UseTrainingPoint");
+        optimizer.UseTrainingPoint();
+        Assert.IsTrue(p.detach().allclose(y, rtol: 1e-5, atol: 1e-6), "the round trip returns to the training point");
+        optimizer.Step();
+        // Other optimizers accept the calls and change nothing.
+        using var q = new Parameter(randn(3));
+        using Optimizer adamW = new AdamWOptions().Create(new[] { q });
+        using Tensor before = q.detach().clone();
+        adamW.UseEvaluationPoint();
+        Assert.IsTrue(q.detach().allclose(before, rtol: 0, atol: 0));
+    }
+
+    [TestMethod]
     public void DefaultsAreTheReferences()
     {
         var lamb = new LambOptions();
@@ -65,6 +95,8 @@ public sealed class OptimizersV2ValidationTests
             (lars.LearningRate, lars.Momentum, lars.Dampening, lars.WeightDecay, lars.Nesterov, lars.TrustCoefficient, lars.Epsilon, lars.TrustClip, lars.AlwaysAdapt));
         var adafactor = new AdafactorOptions();
         Assert.AreEqual((1e-2, -0.8, (double?)null, 1e-3, 1.0, 0.0), (adafactor.LearningRate, adafactor.Beta2Decay, adafactor.Epsilon1, adafactor.Epsilon2, adafactor.ClipThreshold, adafactor.WeightDecay));
+        var sf = new ScheduleFreeAdamWOptions();
+        Assert.AreEqual((0.0025, 0.9, 0.999, 1e-8, 0.0, 0L, 0.0, 2.0, 0.0), (sf.LearningRate, sf.Beta1, sf.Beta2, sf.Epsilon, sf.WeightDecay, sf.WarmupSteps, sf.R, sf.WeightLrPower, sf.InnerMomentum));
         var adan = new AdanOptions();
         Assert.AreEqual((1e-3, 0.98, 0.92, 0.99, 1e-8, 0.0, false), (adan.LearningRate, adan.Beta1, adan.Beta2, adan.Beta3, adan.Epsilon, adan.WeightDecay, adan.NoProx));
     }
