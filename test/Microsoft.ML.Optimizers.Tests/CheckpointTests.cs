@@ -28,6 +28,7 @@ public sealed class CheckpointTests
         ["LAMB clipped + warmup-linear"] = (() => new LambOptions { LearningRate = 1e-2, MaxGradNorm = 0.5 }, () => new WarmupLinearSchedule { WarmupSteps = 2 }),
         ["Adafactor + warmup-cosine"] = (() => new AdafactorOptions { WeightDecay = 0.01 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
         ["Schedule-Free AdamW warmup + constant"] = (() => new ScheduleFreeAdamWOptions { WarmupSteps = 3, WeightDecay = 0.01, InnerMomentum = 0.5 }, () => new ConstantSchedule()),
+        ["SophiaG + warmup-cosine"] = (() => new SophiaOptions { LearningRate = 1e-3, Rho = 0.05, BatchSize = 64 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
         ["LARS nesterov + constant"] = (() => new LarsOptions { LearningRate = 0.5, Momentum = 0.9, Nesterov = true, WeightDecay = 1e-4 }, () => new ConstantSchedule()),
     };
 

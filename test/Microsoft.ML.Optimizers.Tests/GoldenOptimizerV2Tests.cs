@@ -76,6 +76,7 @@ public sealed class GoldenOptimizerV2Tests
         Parameter[] parameters = shapes.Select((shape, t) =>
             new Parameter(tensor(Json.Doubles(init[t]), dtype: ScalarType.Float64).to(dtype).reshape(shape))).ToArray();
         OptimizerOptions options = GoldenV2Config.Options(optimizerName, Json.Required(config, "kwargs"));
+        GoldenV2Config.ApplyStepArguments(options, extra);
         List<(ParameterGroup Group, int[] Tensors)> groups = GoldenV2Config.Groups(extra, parameters);
         using Optimizer optimizer = options.Create(groups.Select(g => g.Group));
 
@@ -88,6 +89,9 @@ public sealed class GoldenOptimizerV2Tests
         JsonElement[] evalTrace = Json.Optional(trace, "eval_params")?.EnumerateArray().ToArray() ?? Array.Empty<JsonElement>();
         Assert.AreEqual(evalAfter.Length, evalTrace.Length, "trace.eval_params length");
         int evaluations = 0;
+        // SophiaG: after the listed steps, the Hessian estimate is refreshed with that step's gradients times a scale.
+        long[] hessianAfter = Json.Optional(extra, "hessian_after_steps") is JsonElement h1 ? Json.Longs(h1) : Array.Empty<long>();
+        double hessianScale = Json.Optional(extra, "hessian_grad_scale")?.GetDouble() ?? 1.0;
         for (int s = 0; s < steps; s++)
         {
             optimizer.UseTrainingPoint();
@@ -108,6 +112,15 @@ public sealed class GoldenOptimizerV2Tests
                 {
                     AssertGroupCounters(optimizer, g, perGroup[g], $"group {g} after step {s}", all: true);
                 }
+            }
+            if (Array.IndexOf(hessianAfter, (long)s) >= 0)
+            {
+                Assert.IsInstanceOfType<IHessianEstimating>(optimizer, $"{optimizer.AlgorithmName} takes no Hessian estimate");
+                for (int t = 0; t < parameters.Length; t++)
+                {
+                    SetGrad(parameters[t], stepGrads[t], shapes[t], dtype, hessianScale);
+                }
+                ((IHessianEstimating)optimizer).UpdateHessian();
             }
             if (Array.IndexOf(evalAfter, (long)s) >= 0)
             {
@@ -220,7 +233,7 @@ public sealed class GoldenOptimizerV2Tests
         }
     }
 
-    private static void SetGrad(Parameter p, JsonElement values, long[] shape, ScalarType dtype)
+    private static void SetGrad(Parameter p, JsonElement values, long[] shape, ScalarType dtype, double scale = 1.0)
     {
         if (values.ValueKind == JsonValueKind.Null)
         {
@@ -228,6 +241,12 @@ public sealed class GoldenOptimizerV2Tests
             return;
         }
         using Tensor g = tensor(Json.Doubles(values), dtype: ScalarType.Float64).to(dtype).reshape(shape);
+        if (scale != 1.0)
+        {
+            // The reference multiplies the gradient tensor by a Python float: in the tensor's type.
+            using Scalar factor = scale.ToScalar();
+            g.mul_(factor);
+        }
         p.grad = g;
     }
 

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Optimizers.Tests;
 internal static class GoldenV2Config
 {
     /// <summary>Reference optimizers of the file that this library does not implement yet; their cases report Inconclusive.</summary>
-    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string> { "Muon", "SophiaG" };
+    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string> { "Muon" };
 
     public static OptimizerOptions Options(string optimizer, JsonElement kwargs)
     {
@@ -25,6 +25,7 @@ internal static class GoldenV2Config
             "Adan" => new AdanOptions(),
             "Adafactor" => new AdafactorOptions(),
             "AdamWScheduleFree" => new ScheduleFreeAdamWOptions(),
+            "SophiaG" => new SophiaOptions(),
             _ => throw new AssertFailedException($"Unknown optimizer '{optimizer}' in golden data."),
         };
         foreach (JsonProperty kw in kwargs.EnumerateObject())
@@ -75,10 +76,30 @@ internal static class GoldenV2Config
                 case ("weight_lr_power", ScheduleFreeAdamWOptions sf): sf.WeightLrPower = v.GetDouble(); break;
                 case ("inner_momentum", ScheduleFreeAdamWOptions sf): sf.InnerMomentum = v.GetDouble(); break;
 
+                case ("betas", SophiaOptions sophia): sophia.Beta1 = v[0].GetDouble(); sophia.Beta2 = v[1].GetDouble(); break;
+                case ("rho", SophiaOptions sophia): sophia.Rho = v.GetDouble(); break;
+
                 default: throw new AssertFailedException($"Unsupported {optimizer} argument '{kw.Name}' in golden data.");
             }
         }
         return options;
+    }
+
+    /// <summary>Applies <c>extra.step_kwargs</c> (the reference's <c>step(...)</c> arguments) to the options.</summary>
+    public static void ApplyStepArguments(OptimizerOptions options, JsonElement extra)
+    {
+        if (Json.Optional(extra, "step_kwargs") is not JsonElement arguments)
+        {
+            return;
+        }
+        foreach (JsonProperty argument in arguments.EnumerateObject())
+        {
+            switch (argument.Name, options)
+            {
+                case ("bs", SophiaOptions sophia): sophia.BatchSize = argument.Value.GetDouble(); break;
+                default: throw new AssertFailedException($"Unsupported step() argument '{argument.Name}' in golden data.");
+            }
+        }
     }
 
     /// <summary>The groups of <c>extra.param_groups</c>: tensor indices plus per-group lr / weight_decay overrides.</summary>

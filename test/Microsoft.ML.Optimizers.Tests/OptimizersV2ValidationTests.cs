@@ -32,6 +32,8 @@ public sealed class OptimizersV2ValidationTests
         ExpectOutOfRange(() => new AdafactorOptions { Epsilon1 = -1 }, "Epsilon1", "Epsilon1 must be >= 0 (was -1).");
         ExpectOutOfRange(() => new ScheduleFreeAdamWOptions { Beta1 = 0 }, "Beta1", "Beta1 must be > 0 and < 1 (was 0).");
         ExpectOutOfRange(() => new ScheduleFreeAdamWOptions { WarmupSteps = -1 }, "WarmupSteps", "WarmupSteps must be >= 0 (was -1).");
+        ExpectOutOfRange(() => new SophiaOptions { BatchSize = 0 }, "BatchSize", "BatchSize must be > 0 (was 0).");
+        ExpectOutOfRange(() => new SophiaOptions { Rho = -1 }, "Rho", "Rho must be >= 0 (was -1).");
         using var p = new Parameter(zeros(3));
         ExpectOutOfRange(() => new LarsOptions { Nesterov = true }.Create(new[] { p }), "Nesterov", "Nesterov momentum requires Momentum > 0");
         ExpectOutOfRange(() => new LambOptions().Create(new[] { new ParameterGroup(new[] { p }, momentum: 1.0) }), "Beta1", "Beta1 must be >= 0 and < 1 (was 1).");
@@ -97,6 +99,8 @@ public sealed class OptimizersV2ValidationTests
         Assert.AreEqual((1e-2, -0.8, (double?)null, 1e-3, 1.0, 0.0), (adafactor.LearningRate, adafactor.Beta2Decay, adafactor.Epsilon1, adafactor.Epsilon2, adafactor.ClipThreshold, adafactor.WeightDecay));
         var sf = new ScheduleFreeAdamWOptions();
         Assert.AreEqual((0.0025, 0.9, 0.999, 1e-8, 0.0, 0L, 0.0, 2.0, 0.0), (sf.LearningRate, sf.Beta1, sf.Beta2, sf.Epsilon, sf.WeightDecay, sf.WarmupSteps, sf.R, sf.WeightLrPower, sf.InnerMomentum));
+        var sophia = new SophiaOptions();
+        Assert.AreEqual((1e-4, 0.965, 0.99, 0.04, 0.1, 5120.0, false), (sophia.LearningRate, sophia.Beta1, sophia.Beta2, sophia.Rho, sophia.WeightDecay, sophia.BatchSize, sophia.Maximize));
         var adan = new AdanOptions();
         Assert.AreEqual((1e-3, 0.98, 0.92, 0.99, 1e-8, 0.0, false), (adan.LearningRate, adan.Beta1, adan.Beta2, adan.Beta3, adan.Epsilon, adan.WeightDecay, adan.NoProx));
     }
