@@ -77,6 +77,7 @@ public sealed class GoldenOptimizerV2Tests
             new Parameter(tensor(Json.Doubles(init[t]), dtype: ScalarType.Float64).to(dtype).reshape(shape))).ToArray();
         OptimizerOptions options = GoldenV2Config.Options(optimizerName, Json.Required(config, "kwargs"));
         GoldenV2Config.ApplyStepArguments(options, extra);
+        GoldenV2Config.ApplyNewtonSchulzType(options, extra);
         List<(ParameterGroup Group, int[] Tensors)> groups = GoldenV2Config.Groups(extra, parameters);
         using Optimizer optimizer = options.Create(groups.Select(g => g.Group));
 

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Optimizers.Tests;
 internal static class GoldenV2Config
 {
     /// <summary>Reference optimizers of the file that this library does not implement yet; their cases report Inconclusive.</summary>
-    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string> { "Muon" };
+    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string>();
 
     public static OptimizerOptions Options(string optimizer, JsonElement kwargs)
     {
@@ -26,6 +26,7 @@ internal static class GoldenV2Config
             "Adafactor" => new AdafactorOptions(),
             "AdamWScheduleFree" => new ScheduleFreeAdamWOptions(),
             "SophiaG" => new SophiaOptions(),
+            "Muon" => new MuonOptions(),
             _ => throw new AssertFailedException($"Unknown optimizer '{optimizer}' in golden data."),
         };
         foreach (JsonProperty kw in kwargs.EnumerateObject())
@@ -79,10 +80,44 @@ internal static class GoldenV2Config
                 case ("betas", SophiaOptions sophia): sophia.Beta1 = v[0].GetDouble(); sophia.Beta2 = v[1].GetDouble(); break;
                 case ("rho", SophiaOptions sophia): sophia.Rho = v.GetDouble(); break;
 
+                case ("momentum", MuonOptions muon): muon.Momentum = v.GetDouble(); break;
+                case ("nesterov", MuonOptions muon): muon.Nesterov = v.GetBoolean(); break;
+                case ("eps", MuonOptions muon): muon.Epsilon = v.GetDouble(); break;
+                case ("ns_steps", MuonOptions muon): muon.NewtonSchulzSteps = v.GetInt32(); break;
+                case ("ns_coefficients", MuonOptions muon): muon.NewtonSchulzCoefficients = Json.Doubles(v); break;
+                case ("adjust_lr_fn", MuonOptions muon):
+                    muon.LearningRateAdjustment = v.ValueKind == JsonValueKind.Null || v.GetString() == "original"
+                        ? MuonLearningRateAdjustment.Original
+                        : v.GetString() == "match_rms_adamw" ? MuonLearningRateAdjustment.MatchRmsAdamW
+                        : throw new AssertFailedException($"Unknown adjust_lr_fn '{v}' in golden data.");
+                    break;
+                // torch's addmm and its plain products compute the same iteration; ours always fuses the scaling.
+                case ("use_addmm", MuonOptions): break;
+
                 default: throw new AssertFailedException($"Unsupported {optimizer} argument '{kw.Name}' in golden data.");
             }
         }
         return options;
+    }
+
+    /// <summary>Applies <c>extra.ns_dtype</c> (Muon's Newton–Schulz type: "param" or "bfloat16").</summary>
+    public static void ApplyNewtonSchulzType(OptimizerOptions options, JsonElement extra)
+    {
+        if (Json.Optional(extra, "ns_dtype") is not JsonElement type)
+        {
+            return;
+        }
+        if (options is not MuonOptions muon)
+        {
+            throw new AssertFailedException("ns_dtype given for an optimizer other than Muon.");
+        }
+        muon.NewtonSchulzInBFloat16 = type.GetString() switch
+        {
+            "param" => false,
+            "bfloat16" => true,
+            string other => throw new AssertFailedException($"Unknown ns_dtype '{other}' in golden data."),
+            null => throw new AssertFailedException("ns_dtype is not a string."),
+        };
     }
 
     /// <summary>Applies <c>extra.step_kwargs</c> (the reference's <c>step(...)</c> arguments) to the options.</summary>
