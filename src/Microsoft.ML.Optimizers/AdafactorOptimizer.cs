@@ -72,9 +72,12 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
                     Tensor colVar = bucket.StateView(colVars, s_colVar, i)!;
                     using Scalar cols = slot.Shape[^1].ToScalar();
                     using Scalar rows = slot.Shape[^2].ToScalar();
-                    Tensor rowMean = g.norm(-1, keepdim: true).square().div_(cols);
+                    // norm then mul, as the reference's norm(...).square_() (square() would pass a temporary Scalar).
+                    Tensor rowNorm = g.norm(-1, keepdim: true);
+                    Tensor rowMean = rowNorm.mul(rowNorm).div_(cols);
                     lerp.Apply(rowVar, rowMean, torch.empty_like(rowVar));
-                    Tensor colMean = g.norm(-2, keepdim: true).square().div_(rows);
+                    Tensor colNorm = g.norm(-2, keepdim: true);
+                    Tensor colMean = colNorm.mul(colNorm).div_(rows);
                     lerp.Apply(colVar, colMean, torch.empty_like(colVar));
                     estimate = rowVar.matmul(colVar);
                     estimate.div_(rowVar.mean(new long[] { -2 }, keepdim: true).clamp_min_(eps1Scalar));

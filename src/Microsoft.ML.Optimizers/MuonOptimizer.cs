@@ -90,7 +90,7 @@ internal sealed class MuonOptimizer : FlatOptimizer<NoRunKey>
             x = x.transpose(1, 2);
         }
         using Scalar eps = _options.Epsilon.ToScalar();
-        Tensor norms = x.square().sum(new long[] { 1, 2 }, keepdim: true).sqrt_().clamp_min_(eps);
+        Tensor norms = x.mul(x).sum(new long[] { 1, 2 }, keepdim: true).sqrt_().clamp_min_(eps);
         x = x.div(norms);
         IReadOnlyList<double> abc = _options.NewtonSchulzCoefficients;
         using Scalar a = abc[0].ToScalar();

@@ -12,9 +12,10 @@ internal static class TensorNorms
     /// <summary>The sum of squares of <paramref name="t"/>, accumulated in float64.</summary>
     public static double SquaredNorm(Tensor t)
     {
-        using Tensor squares = t.square();
+        // mul rather than square(): TorchSharp's square() passes libtorch a temporary Scalar exponent.
+        using Tensor squares = t.mul(t);
         using Tensor sum = squares.sum(ScalarType.Float64);
-        return sum.ToDouble();
+        return sum.item<double>();
     }
 
     /// <summary>The L2 norm of <paramref name="t"/>, accumulated in float64.</summary>
