@@ -14,6 +14,9 @@ namespace Microsoft.ML.Optimizers.Benchmarks;
 /// Milliseconds per optimizer step (median) for our optimizers (fused and portable paths), TorchSharp's built-in
 /// optimizers, and a memory-traffic floor, on BERT-base- and ResNet-50-shaped float32 parameter sets.
 /// Usage: dotnet run -c Release [-- --iterations N] [--warmup N] [--rounds N] [--models bert,resnet] [--optimizers adamw,sgd]
+/// [--v2 lamb,lars,adan,adafactor,sfadamw,sophia,muon]. The issue-15 optimizers (<c>--v2</c>, all by default) get a second
+/// table: ms/step, the optimizer-state bytes per parameter measured from the live state buffers, and the floor of their
+/// own state count (Muon runs on the 2-D tensors only, its only valid parameters).
 /// </summary>
 internal static class Program
 {
@@ -25,6 +28,7 @@ internal static class Program
     {
         string[] models = { "bert", "resnet" };
         string[] optimizers = { "adamw", "sgd" };
+        string[] v2 = { "lamb", "lars", "adan", "adafactor", "sfadamw", "sophia", "muon" };
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -33,9 +37,10 @@ internal static class Program
                 case "--warmup": s_warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--rounds": s_rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--models": models = args[++i].Split(','); break;
-                case "--optimizers": optimizers = args[++i].Split(','); break;
+                case "--optimizers": optimizers = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--v2": v2 = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 default:
-                    Console.Error.WriteLine($"Unknown argument {args[i]}. Options: --iterations N --warmup N --rounds N --models bert,resnet --optimizers adamw,sgd");
+                    Console.Error.WriteLine($"Unknown argument {args[i]}. Options: --iterations N --warmup N --rounds N --models bert,resnet --optimizers adamw,sgd --v2 lamb,lars,adan,adafactor,sfadamw,sophia,muon");
                     return 2;
             }
         }
@@ -44,6 +49,7 @@ internal static class Program
             + $"{torch.get_num_threads()} intra-op threads; float32; median of {s_iterations} steps per variant, taken in {s_rounds} rounds "
             + $"(each variant set up afresh, {s_warmup} warm-up steps); load average at start {LoadAverage()}.");
         var rows = new List<string[]>();
+        var v2Rows = new List<string[]>();
         foreach (string model in models)
         {
             List<long[]> shapes = model == "bert" ? ModelShapes.BertBase() : ModelShapes.ResNet50();
@@ -51,6 +57,14 @@ internal static class Program
             {
                 rows.Add(Measure(model == "bert" ? "BERT-base" : "ResNet-50", shapes, optimizer));
             }
+            foreach (string optimizer in v2)
+            {
+                v2Rows.Add(OptimizersV2.Measure(model == "bert" ? "BERT-base" : "ResNet-50", shapes, optimizer, s_iterations, s_rounds, Time, Median));
+            }
+        }
+        if (v2Rows.Count > 0)
+        {
+            OptimizersV2.Print(v2Rows);
         }
 
         string[] header = { "model", "optimizer", "params", "tensors", "ours fused", "ours portable", "TorchSharp built-in", "floor", "fused/floor", "portable/floor", "built-in/fused" };
@@ -174,7 +188,7 @@ internal static class Program
         }
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         double[] sorted = values.OrderBy(x => x).ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
@@ -182,7 +196,7 @@ internal static class Program
 
     private static string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
 
-    private static double[] Time(Action step, int iterations)
+    internal static double[] Time(Action step, int iterations)
     {
         for (int i = 0; i < s_warmup; i++)
         {

@@ -36,6 +36,7 @@ public abstract class Optimizer : IDisposable
     private readonly SparseSgdGroup[] _sparseGroups;
     private readonly Slot[] _slots;
     private readonly Dictionary<Parameter, (FlatBucket? Bucket, Slot Slot)> _byParameter;
+    private readonly SortedDictionary<string, double>[] _groupState;
     private bool _disposed;
 
     private protected Optimizer(OptimizerOptions options, IReadOnlyList<LiveParameterGroup> groups, StateLayout stateLayout)
@@ -45,6 +46,7 @@ public abstract class Optimizer : IDisposable
         UseFusedKernels = options.UseFusedKernels;
         Maximize = options.Maximize;
         _groups = groups.ToArray();
+        _groupState = _groups.Select(_ => new SortedDictionary<string, double>(StringComparer.Ordinal)).ToArray();
         _byParameter = new Dictionary<Parameter, (FlatBucket?, Slot)>(ReferenceEqualityComparer.Instance);
 
         // Per group: sparse-rule groups keep their parameters as they are; the others get one bucket per (dtype, device)
@@ -176,6 +178,7 @@ public abstract class Optimizer : IDisposable
         using (DisposeScope scope = torch.NewDisposeScope())
         using (torch.no_grad())
         {
+            PrepareStep();
             foreach (FlatBucket bucket in _buckets)
             {
                 if (bucket.GatherGrads() == 0)
@@ -275,7 +278,42 @@ public abstract class Optimizer : IDisposable
         {
             return null;
         }
-        return bucket!.SlotView(flat, slot);
+        int position = 0;
+        while (!ReferenceEquals(bucket!.Slots[position], slot))
+        {
+            position++;
+        }
+        return bucket.StateView(flat, buffer, position);
+    }
+
+    /// <summary>
+    /// The group-level state the algorithm keeps for group <paramref name="group"/> (PyTorch keeps it in
+    /// <c>param_groups</c>): e.g. LAMB's and Adan's <c>step</c>, Schedule-Free AdamW's <c>k</c>, <c>lr_max</c>,
+    /// <c>weight_sum</c>, <c>scheduled_lr</c> and <c>train_mode</c> (1 or 0). Empty for algorithms without any.
+    /// </summary>
+    /// <param name="group">The index in <see cref="ParameterGroups"/>.</param>
+    public IReadOnlyDictionary<string, double> GetGroupState(int group)
+    {
+        if (group < 0 || group >= _groups.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(group), group, $"group must be between 0 and {_groups.Length - 1} (was {group}).");
+        }
+        return _groupState[group];
+    }
+
+    /// <summary>
+    /// Moves the parameters to the point a model should be evaluated, scored and saved at. Only optimizers whose
+    /// training and evaluation points differ (Schedule-Free AdamW) change anything; for the others this does nothing,
+    /// so a training loop can call it around every validation whatever the optimizer. Call
+    /// <see cref="UseTrainingPoint"/> before the next <see cref="Step"/>.
+    /// </summary>
+    public virtual void UseEvaluationPoint()
+    {
+    }
+
+    /// <summary>Moves the parameters back to the training point after <see cref="UseEvaluationPoint"/> (no-op when already there).</summary>
+    public virtual void UseTrainingPoint()
+    {
     }
 
     /// <summary>
@@ -336,6 +374,21 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     private protected abstract void UpdateBucket(FlatBucket bucket, LiveParameterGroup group);
 
+    /// <summary>
+    /// Runs before any bucket is updated in a step, under <c>no_grad</c> (default: nothing). Optimizers whose update
+    /// depends on all gradients together (LAMB's global gradient norm) compute it here.
+    /// </summary>
+    private protected virtual void PrepareStep()
+    {
+    }
+
+    /// <summary>The mutable group-level state of group <paramref name="group"/> (see <see cref="GetGroupState"/>); checkpoints carry it.</summary>
+    internal SortedDictionary<string, double> GroupStateOf(int group) => _groupState[group];
+
+    /// <summary>A group-level state value, or <paramref name="missing"/> before the algorithm first set it.</summary>
+    private protected double GroupState(int group, string name, double missing) =>
+        _groupState[group].TryGetValue(name, out double value) ? value : missing;
+
     /// <summary>Whether a bucket's update can use a fused kernel (default: no).</summary>
     private protected virtual bool CanFuse(FlatBucket bucket) => false;
 
@@ -352,5 +405,5 @@ public abstract class Optimizer : IDisposable
         return found;
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 }

@@ -24,6 +24,12 @@ public sealed class CheckpointTests
         ["SGD nesterov + warmup-cosine"] = (() => new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 }, () => new WarmupCosineSchedule { WarmupSteps = 3, MinLearningRateRatio = 0.1 }),
         ["SGD portable + step decay"] = (() => new SgdOptions { LearningRate = 0.1, Momentum = 0.9, UseFusedKernels = false }, () => new StepDecaySchedule { StepSize = 4, Gamma = 0.5 }),
         ["Lion + constant"] = (() => new LionOptions { WeightDecay = 0.1 }, () => new ConstantSchedule { WarmupSteps = 2 }),
+        ["Adan + warmup-cosine"] = (() => new AdanOptions { WeightDecay = 0.02 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
+        ["LAMB clipped + warmup-linear"] = (() => new LambOptions { LearningRate = 1e-2, MaxGradNorm = 0.5 }, () => new WarmupLinearSchedule { WarmupSteps = 2 }),
+        ["Adafactor + warmup-cosine"] = (() => new AdafactorOptions { WeightDecay = 0.01 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
+        ["Schedule-Free AdamW warmup + constant"] = (() => new ScheduleFreeAdamWOptions { WarmupSteps = 3, WeightDecay = 0.01, InnerMomentum = 0.5 }, () => new ConstantSchedule()),
+        ["SophiaG + warmup-cosine"] = (() => new SophiaOptions { LearningRate = 1e-3, Rho = 0.05, BatchSize = 64 }, () => new WarmupCosineSchedule { WarmupSteps = 2 }),
+        ["LARS nesterov + constant"] = (() => new LarsOptions { LearningRate = 0.5, Momentum = 0.9, Nesterov = true, WeightDecay = 1e-4 }, () => new ConstantSchedule()),
     };
 
     public static IEnumerable<object[]> Cases() => s_cases.Keys.Select(k => new object[] { k });

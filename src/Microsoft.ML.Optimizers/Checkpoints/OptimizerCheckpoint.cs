@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using TorchSharp;
@@ -29,6 +30,13 @@ internal static class OptimizerCheckpoint
             writer.Write(prefix + "initial_lr", group.InitialLearningRate);
             writer.Write(prefix + "weight_decay", group.WeightDecay);
             writer.Write(prefix + "momentum", group.Momentum);
+            // The algorithm's group-level state (LAMB's step, Schedule-Free's weight_sum, ...), by name.
+            SortedDictionary<string, double> groupState = optimizer.GroupStateOf(g);
+            writer.Write(prefix + "state_names", string.Join(",", groupState.Keys));
+            foreach ((string name, double value) in groupState)
+            {
+                writer.Write(prefix + "state." + name, value);
+            }
         }
         writer.Write("buckets", (long)optimizer.Buckets.Count);
         using DisposeScope scope = torch.NewDisposeScope();
@@ -67,6 +75,7 @@ internal static class OptimizerCheckpoint
 
         // Check and read everything before changing anything, so a bad checkpoint leaves the optimizer as it was.
         var hyper = new (double lr, double initial, double wd, double momentum)[optimizer.ParameterGroups.Count];
+        var groupStates = new List<(string Name, double Value)>[optimizer.ParameterGroups.Count];
         for (int g = 0; g < hyper.Length; g++)
         {
             LiveParameterGroup group = optimizer.ParameterGroups[g];
@@ -74,6 +83,12 @@ internal static class OptimizerCheckpoint
             string rule = reader.String(prefix + "rule");
             Expect(reader, rule == group.Rule.ToString(), $"group {g} has rule {rule} in the checkpoint but {group.Rule} here");
             Expect(reader, reader.Int64(prefix + "params") == group.Parameters.Count, $"group {g} has a different number of parameters");
+            groupStates[g] = new List<(string, double)>();
+            string groupStateNames = reader.Contains(prefix + "state_names") ? reader.String(prefix + "state_names") : "";
+            foreach (string name in groupStateNames.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                groupStates[g].Add((name, reader.Double(prefix + "state." + name)));
+            }
             hyper[g] = (Hyper(reader, prefix + "lr"), Hyper(reader, prefix + "initial_lr"), Hyper(reader, prefix + "weight_decay"), Hyper(reader, prefix + "momentum"));
         }
         var perTensor = new (long steps, bool hasState)[optimizer.Slots.Count];
@@ -96,7 +111,7 @@ internal static class OptimizerCheckpoint
             foreach (StateBuffer buffer in optimizer.StateLayout.Buffers)
             {
                 string name = $"buckets.{b}.{buffer.Name}";
-                states[b, buffer.Index] = reader.Contains(name) ? reader.Tensor(name, bucket.DType, bucket.Numel) : null;
+                states[b, buffer.Index] = reader.Contains(name) ? reader.Tensor(name, bucket.DType, bucket.StateNumel(buffer)) : null;
             }
         }
         long stepCount = reader.Int64("step_count");
@@ -131,6 +146,12 @@ internal static class OptimizerCheckpoint
             group.InitialLearningRate = hyper[g].initial;
             group.WeightDecay = hyper[g].wd;
             group.Momentum = hyper[g].momentum;
+            SortedDictionary<string, double> groupState = optimizer.GroupStateOf(g);
+            groupState.Clear();
+            foreach ((string name, double value) in groupStates[g])
+            {
+                groupState[name] = value;
+            }
         }
         optimizer.StepCount = stepCount;
     }

@@ -14,6 +14,8 @@ namespace Microsoft.ML.Optimizers;
 internal sealed class FlatBucket : IDisposable
 {
     private readonly Tensor?[] _state;
+    private readonly StatePlacement?[][] _placements;
+    private readonly long[] _stateNumel;
     private readonly IntPtr _paramsBase;
     private readonly IntPtr _gradsBase;
     private Tensor[]? _workspace;
@@ -36,6 +38,31 @@ internal sealed class FlatBucket : IDisposable
         Slots = slots;
         Numel = offset;
         _state = new Tensor?[layout.Buffers.Count];
+        _placements = new StatePlacement?[layout.Buffers.Count][];
+        _stateNumel = new long[layout.Buffers.Count];
+        foreach (StateBuffer buffer in layout.Buffers)
+        {
+            // Per-parameter state sits at the parameter's offset; shaped state (factored moments) is packed in slot order.
+            var placements = new StatePlacement?[slots.Length];
+            long stateOffset = 0;
+            for (int i = 0; i < slots.Length; i++)
+            {
+                long[]? shape = buffer.ShapeOf is null ? slots[i].Shape : buffer.ShapeOf(slots[i].Shape);
+                if (shape is null)
+                {
+                    continue;
+                }
+                long numel = 1;
+                foreach (long d in shape)
+                {
+                    numel *= d;
+                }
+                placements[i] = new StatePlacement(buffer.ShapeOf is null ? slots[i].Offset : stateOffset, numel, shape);
+                stateOffset += numel;
+            }
+            _placements[buffer.Index] = placements;
+            _stateNumel[buffer.Index] = buffer.ShapeOf is null ? offset : stateOffset;
+        }
 
         using var noGrad = torch.no_grad();
         // Persistent buffers must outlive any dispose scope the caller has open.
@@ -83,7 +110,24 @@ internal sealed class FlatBucket : IDisposable
     /// <summary>The flat state buffer, created (zero-filled) on first use.</summary>
     public Tensor EnsureState(StateBuffer buffer)
     {
-        return _state[buffer.Index] ??= torch.zeros(Numel, DType, Device).DetachFromDisposeScope();
+        return _state[buffer.Index] ??= torch.zeros(StateNumel(buffer), DType, Device).DetachFromDisposeScope();
+    }
+
+    /// <summary>The length of a flat state buffer: <see cref="Numel"/>, or less for shaped state (see <see cref="StateBuffer.ShapeOf"/>).</summary>
+    public long StateNumel(StateBuffer buffer) => _stateNumel[buffer.Index];
+
+    /// <summary>
+    /// A view of one slot's state in <paramref name="flat"/> (the bucket's buffer for <paramref name="buffer"/>), in the
+    /// state's shape, or null when that slot has no such state.
+    /// </summary>
+    public Tensor? StateView(Tensor flat, StateBuffer buffer, int slotIndex)
+    {
+        if (_placements[buffer.Index][slotIndex] is not StatePlacement place)
+        {
+            return null;
+        }
+        using Tensor narrow = flat.narrow(0, place.Offset, place.Numel);
+        return narrow.view(place.Shape);
     }
 
     /// <summary>
@@ -257,6 +301,9 @@ internal sealed class FlatBucket : IDisposable
         using Tensor view = target.view(slot.Shape);
         p.set_(view);
     }
+
+    /// <summary>Where one slot's state lies in a flat state buffer.</summary>
+    private readonly record struct StatePlacement(long Offset, long Numel, long[] Shape);
 
     private bool SameDevice(Tensor t) => t.device_type == Device.type && t.device_index == Device.index;
 

@@ -7,7 +7,12 @@ namespace Microsoft.ML.Optimizers;
 /// <summary>One named per-parameter state buffer of an optimizer (PyTorch's <c>state[p]["exp_avg"]</c>), kept flat per bucket.</summary>
 /// <param name="Index">Position in the optimizer's <see cref="StateLayout"/>.</param>
 /// <param name="Name">PyTorch's name, e.g. "exp_avg"; <see cref="Optimizer.GetState"/> and checkpoints use it.</param>
-internal readonly record struct StateBuffer(int Index, string Name);
+/// <param name="ShapeOf">
+/// The state's shape for a parameter shape, or null when a tensor of that shape has no such state (e.g. Adafactor's
+/// factored row and column variances of a matrix, or the full variance of a vector). Absent: the parameter's own
+/// shape, one value per parameter.
+/// </param>
+internal readonly record struct StateBuffer(int Index, string Name, Func<long[], long[]?>? ShapeOf = null);
 
 /// <summary>The ordered state buffers an optimizer keeps per parameter (e.g. Adam: exp_avg, exp_avg_sq).</summary>
 internal sealed class StateLayout

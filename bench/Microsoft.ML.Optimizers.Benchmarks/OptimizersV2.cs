@@ -1,0 +1,150 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Optimizers.Benchmarks;
+
+/// <summary>
+/// The issue-15 optimizers: ms/step against the memory-traffic floor of their own state count (p += g plus one
+/// read-modify-write per state value), and the state bytes per parameter measured from the live state buffers.
+/// </summary>
+internal static class OptimizersV2
+{
+    public static OptimizerOptions Options(string name) => name switch
+    {
+        "lamb" => new LambOptions(),
+        "lars" => new LarsOptions { LearningRate = 0.1, Momentum = 0.9, WeightDecay = 1e-4 },
+        "adan" => new AdanOptions { WeightDecay = 0.02 },
+        "adafactor" => new AdafactorOptions(),
+        "sfadamw" => new ScheduleFreeAdamWOptions { WeightDecay = 0.01 },
+        "sophia" => new SophiaOptions(),
+        "muon" => new MuonOptions { LearningRate = 0.02 },
+        _ => throw new ArgumentException($"Unknown --v2 optimizer '{name}' (lamb, lars, adan, adafactor, sfadamw, sophia, muon)."),
+    };
+
+    public static string[] Measure(string modelName, List<long[]> allShapes, string name, int iterations, int rounds,
+        Func<Action, int, double[]> time, Func<List<double>, double> median)
+    {
+        OptimizerOptions options = Options(name);
+        List<long[]> shapes = name == "muon" ? allShapes.Where(s => s.Length == 2).ToList() : allShapes;
+        long count = ModelShapes.Count(shapes);
+        Console.WriteLine($"{modelName} {options.AlgorithmName}: {count / 1e6:F1}M parameters in {shapes.Count} tensors");
+        Parameter[] parameters = shapes.Select(s => new Parameter(randn(s).mul_(0.02f))).ToArray();
+        foreach (Parameter p in parameters)
+        {
+            p.grad = randn(p.shape).mul_(1e-3f);
+        }
+        var ours = new List<double>();
+        var floor = new List<double>();
+        double stateBytes = 0;
+        int perRound = Math.Max(1, iterations / rounds);
+        for (int round = 0; round < rounds; round++)
+        {
+            using (Optimizer optimizer = options.Create(parameters))
+            {
+                if (optimizer is IHessianEstimating sophia)
+                {
+                    sophia.UpdateHessian();
+                }
+                ours.AddRange(time(optimizer.Step, perRound));
+                stateBytes = StateBytes(optimizer, parameters);
+            }
+            GC.Collect();
+            double stateValues = stateBytes / 4;
+            using (var buffers = new FloorBuffers(count, (int)Math.Ceiling(stateValues - 1e-9)))
+            {
+                floor.AddRange(time(buffers.Step, perRound));
+            }
+            GC.Collect();
+        }
+        foreach (Parameter p in parameters)
+        {
+            p.Dispose();
+        }
+        GC.Collect();
+        double oursMs = median(ours), floorMs = median(floor);
+        Console.WriteLine($"  ours {oursMs,9:F2} ms, floor {floorMs,9:F2} ms, state {stateBytes:F3} bytes/parameter");
+        return new[]
+        {
+            modelName, options.AlgorithmName, $"{count / 1e6:F1}M", shapes.Count.ToString(CultureInfo.InvariantCulture),
+            stateBytes.ToString("F3", CultureInfo.InvariantCulture), F(oursMs), F(floorMs), $"{oursMs / floorMs:F2}x",
+        };
+    }
+
+    public static void Print(List<string[]> rows)
+    {
+        string[] header = { "model", "optimizer", "params", "tensors", "state bytes/param", "ours", "floor (own state count)", "ours/floor" };
+        Console.WriteLine();
+        Console.WriteLine("| " + string.Join(" | ", header) + " |");
+        Console.WriteLine("|" + string.Concat(header.Select(_ => "---|")));
+        foreach (string[] row in rows)
+        {
+            Console.WriteLine("| " + string.Join(" | ", row) + " |");
+        }
+        Console.WriteLine();
+        Console.WriteLine("ms/step, median, float32. Floor: p += g plus one in-place multiply per state value per parameter "
+            + "(3 + 2n float32 streams; state rounded up to whole values per parameter).");
+    }
+
+    /// <summary>Optimizer-state bytes per parameter, from the state tensors the optimizer holds for each parameter.</summary>
+    private static double StateBytes(Optimizer optimizer, Parameter[] parameters)
+    {
+        long bytes = 0, count = 0;
+        foreach (Parameter p in parameters)
+        {
+            count += p.numel();
+            foreach (string name in optimizer.StateNames)
+            {
+                using Tensor? state = optimizer.GetState(p, name);
+                if (state is not null)
+                {
+                    bytes += state.numel() * state.element_size();
+                }
+            }
+        }
+        return bytes / (double)count;
+    }
+
+    private static string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
+
+    /// <summary>p += g and one in-place multiply per state buffer, over flat float32 buffers.</summary>
+    private sealed class FloorBuffers : IDisposable
+    {
+        private readonly Tensor _p, _g;
+        private readonly Tensor[] _state;
+        private readonly Scalar _c = 0.5.ToScalar();
+        private readonly Scalar _one = 1.ToScalar();
+
+        public FloorBuffers(long count, int states)
+        {
+            _p = randn(count);
+            _g = randn(count);
+            _state = Enumerable.Range(0, states).Select(_ => zeros(count)).ToArray();
+        }
+
+        public void Step()
+        {
+            _p.add_(_g, _one);
+            foreach (Tensor s in _state)
+            {
+                s.mul_(_c);
+            }
+        }
+
+        public void Dispose()
+        {
+            _p.Dispose();
+            _g.Dispose();
+            foreach (Tensor s in _state)
+            {
+                s.Dispose();
+            }
+            _c.Dispose();
+            _one.Dispose();
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Microsoft.ML.Optimizers;
+
+/// <summary>How Muon scales the learning rate by a matrix's shape (torch.optim.Muon's <c>adjust_lr_fn</c>).</summary>
+public enum MuonLearningRateAdjustment
+{
+    /// <summary><c>lr * sqrt(max(1, rows / cols))</c> (Keller Jordan's original; torch's default).</summary>
+    Original,
+
+    /// <summary><c>lr * 0.2 * sqrt(max(rows, cols))</c>: update RMS like AdamW's, so AdamW's rates and decay carry over.</summary>
+    MatchRmsAdamW,
+}
+
+/// <summary>
+/// Muon (Jordan et al. 2024, "MomentUm Orthogonalized by Newton-Schulz"), as <c>torch.optim.Muon</c>: SGD momentum
+/// (an exponential average, with Nesterov by default) whose update is replaced by its nearest semi-orthogonal matrix,
+/// computed by a few Newton–Schulz iterations; decoupled weight decay. For 2-D weights only: put embeddings, heads,
+/// biases and norms in an AdamW optimizer of their own. One state buffer per parameter. Defaults (torch): lr 1e-3,
+/// weight decay 0.1, momentum 0.95, Nesterov, coefficients (3.4445, -4.7750, 2.0315), eps 1e-7, 5 steps.
+/// </summary>
+public sealed class MuonOptions : OptimizerOptions
+{
+    private double _momentum = 0.95;
+    private double _epsilon = 1e-7;
+    private int _newtonSchulzSteps = 5;
+    private double[] _coefficients = { 3.4445, -4.7750, 2.0315 };
+
+    /// <summary>Creates options with torch.optim.Muon's defaults.</summary>
+    public MuonOptions() : base(learningRate: 1e-3, weightDecay: 0.1)
+    {
+    }
+
+    /// <summary>The momentum (0 &lt;= value &lt; 1); default 0.95.</summary>
+    public double Momentum
+    {
+        get => _momentum;
+        set => _momentum = Check.Beta(value, nameof(Momentum));
+    }
+
+    /// <summary>Use Nesterov momentum (default true).</summary>
+    public bool Nesterov { get; set; } = true;
+
+    /// <summary>The floor of the Frobenius norm the update is divided by (&gt; 0); default 1e-7.</summary>
+    public double Epsilon
+    {
+        get => _epsilon;
+        set => _epsilon = Check.Positive(value, nameof(Epsilon));
+    }
+
+    /// <summary>The number of Newton–Schulz iterations (&gt;= 1); default 5.</summary>
+    public int NewtonSchulzSteps
+    {
+        get => _newtonSchulzSteps;
+        set => _newtonSchulzSteps = (int)Check.Positive(value, nameof(NewtonSchulzSteps));
+    }
+
+    /// <summary>The quintic iteration's coefficients (a, b, c); default (3.4445, -4.7750, 2.0315).</summary>
+    public IReadOnlyList<double> NewtonSchulzCoefficients
+    {
+        get => _coefficients;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(NewtonSchulzCoefficients));
+            if (value.Count != 3 || value.Any(v => !double.IsFinite(v)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(NewtonSchulzCoefficients), $"{nameof(NewtonSchulzCoefficients)} must be three finite numbers (a, b, c).");
+            }
+            _coefficients = value.ToArray();
+        }
+    }
+
+    /// <summary>How the learning rate scales with a matrix's shape; default <see cref="MuonLearningRateAdjustment.Original"/>.</summary>
+    public MuonLearningRateAdjustment LearningRateAdjustment { get; set; }
+
+    /// <summary>
+    /// Run the Newton–Schulz iterations in bfloat16, as torch.optim.Muon does (much faster on CPUs with bfloat16 matrix
+    /// units; results differ from the parameter-type iterations by about 1e-3). Default false: the parameter's type.
+    /// </summary>
+    public bool NewtonSchulzInBFloat16 { get; set; }
+
+    /// <inheritdoc/>
+    public override string AlgorithmName => "Muon";
+
+    internal override double DefaultMomentum => Momentum;
+
+    internal override void ValidateGroup(LiveParameterGroup group)
+    {
+        Check.Beta(group.Momentum, nameof(Momentum));
+        foreach (TorchSharp.Modules.Parameter p in group.Parameters)
+        {
+            if (p.dim() != 2)
+            {
+                throw new ArgumentException(
+                    $"Muon updates 2-D weights only; a parameter of group '{group.Name ?? "(unnamed)"}' has shape [{string.Join(", ", p.shape)}]. "
+                    + "Optimize embeddings, heads, biases and norms with AdamW in a separate optimizer.");
+            }
+        }
+    }
+
+    internal override Optimizer CreateOptimizer(IReadOnlyList<LiveParameterGroup> groups) => new MuonOptimizer(this, groups);
+}
