@@ -42,6 +42,27 @@ public sealed class ImageTrainerBadInputTests
     }
 
     [TestMethod]
+    public void OptimizersNeedingLoopSupportAreRefusedAtConstructionOthersAccepted()
+    {
+        var ml = new MLContext();
+        foreach (Microsoft.ML.Optimizers.OptimizerOptions refused in new Microsoft.ML.Optimizers.OptimizerOptions[]
+            { new Microsoft.ML.Optimizers.ScheduleFreeAdamWOptions(), new Microsoft.ML.Optimizers.SophiaOptions(), new Microsoft.ML.Optimizers.MuonOptions() })
+        {
+            ImageClassificationTrainerOptions options = Options();
+            options.Optimizer = refused;
+            var e = Assert.ThrowsExactly<NotSupportedException>(() => ml.MulticlassClassification.Trainers.ImageClassification(options));
+            StringAssert.Contains(e.Message, refused.GetType().Name);
+        }
+        foreach (Microsoft.ML.Optimizers.OptimizerOptions accepted in new Microsoft.ML.Optimizers.OptimizerOptions[]
+            { new Microsoft.ML.Optimizers.LambOptions(), new Microsoft.ML.Optimizers.LarsOptions(), new Microsoft.ML.Optimizers.AdanOptions(), new Microsoft.ML.Optimizers.AdafactorOptions() })
+        {
+            ImageClassificationTrainerOptions options = Options();
+            options.Optimizer = accepted;
+            Assert.IsNotNull(ml.MulticlassClassification.Trainers.ImageClassification(options));
+        }
+    }
+
+    [TestMethod]
     public void MissingImageColumnIsNamed()
     {
         var options = Options();

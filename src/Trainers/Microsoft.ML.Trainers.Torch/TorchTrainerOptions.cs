@@ -116,6 +116,14 @@ public abstract class TorchTrainerOptions
         {
             throw new ArgumentNullException(nameof(Optimizer), "Optimizer must be set (for example new AdamWOptions()).");
         }
+        // These three need the loop's cooperation that the trainers do not give yet (evaluation point, Hessian
+        // estimates, a fallback group for non-matrix parameters); refusing them beats a silently worse model.
+        if (Optimizer is ScheduleFreeAdamWOptions or SophiaOptions or MuonOptions)
+        {
+            throw new NotSupportedException(
+                $"Optimizer {Optimizer.GetType().Name} is not supported by the trainers yet (it needs the training loop's cooperation); " +
+                "use it from your own TorchSharp loop, or choose SGD, AdamW, Adam, Lion, LAMB, LARS, Adan or Adafactor.");
+        }
         if (GradientClipNorm is double clip && (!double.IsFinite(clip) || clip <= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), $"GradientClipNorm must be a positive number or null (was {clip}).");
