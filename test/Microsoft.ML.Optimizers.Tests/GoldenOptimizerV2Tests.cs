@@ -59,10 +59,6 @@ public sealed class GoldenOptimizerV2Tests
         JsonElement root = s_golden.Value.RootElement;
         JsonElement config = Json.Required(Json.Required(root, "configs"), configName);
         string optimizerName = Json.Required(config, "optimizer").GetString()!;
-        if (GoldenV2Config.NotYetImplemented.Contains(optimizerName))
-        {
-            Assert.Inconclusive($"{optimizerName} is not yet implemented in Microsoft.ML.Optimizers.");
-        }
         ScalarType dtype = dtypeName == "float64" ? ScalarType.Float64 : ScalarType.Float32;
         long[][] shapes = Json.Required(root, "shapes").EnumerateArray().Select(Json.Longs).ToArray();
         int steps = Json.Required(root, "steps").GetInt32();

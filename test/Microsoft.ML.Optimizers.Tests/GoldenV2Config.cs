@@ -13,9 +13,6 @@ namespace Microsoft.ML.Optimizers.Tests;
 /// </summary>
 internal static class GoldenV2Config
 {
-    /// <summary>Reference optimizers of the file that this library does not implement yet; their cases report Inconclusive.</summary>
-    public static readonly IReadOnlySet<string> NotYetImplemented = new HashSet<string>();
-
     public static OptimizerOptions Options(string optimizer, JsonElement kwargs)
     {
         OptimizerOptions options = optimizer switch
