@@ -28,15 +28,31 @@ internal static class ChunkExecutor
     public const long DeviceChunkElements = 1 << 22;
 
     /// <summary>
+    /// Elements per piece on the CPU for updates that run many small operations per piece (the layer-wise optimizers'
+    /// per-tensor norms and two passes): TorchSharp's per-call cost (a few microseconds) then outweighs the cache benefit
+    /// of small pieces, so pieces are larger and each operation is spread over the intra-op threads by ATen itself.
+    /// </summary>
+    public const long CpuLargeChunkElements = 1 << 18;
+
+    /// <summary>
     /// Runs <paramref name="body"/> over all pieces of <paramref name="segments"/>, on up to the intra-op thread count of
     /// workers (CPU) each with its own slice of the bucket's <see cref="Workspace"/>s; <paramref name="prepare"/> first
     /// learns the worker count. Each piece runs under <c>no_grad</c> in its own dispose scope.
     /// </summary>
-    public static void ForEach<TRun>(FlatBucket bucket, IReadOnlyList<Segment<TRun>> segments, Action<int>? prepare, ChunkBody body)
+    /// <param name="bucket">The flat buffers.</param>
+    /// <param name="segments">The runs of the bucket to walk.</param>
+    /// <param name="prepare">Called first with the worker count.</param>
+    /// <param name="body">The work on one piece.</param>
+    /// <param name="largePieces">
+    /// On the CPU, walk <see cref="CpuLargeChunkElements"/>-sized pieces on the calling thread, each operation threaded by
+    /// ATen (for bodies that run many operations per piece).
+    /// </param>
+    public static void ForEach<TRun>(FlatBucket bucket, IReadOnlyList<Segment<TRun>> segments, Action<int>? prepare, ChunkBody body,
+        bool largePieces = false)
         where TRun : struct, IEquatable<TRun>
     {
         bool cpu = bucket.Device.type == DeviceType.CPU;
-        long chunk = cpu ? CpuChunkElements : DeviceChunkElements;
+        long chunk = !cpu ? DeviceChunkElements : largePieces ? CpuLargeChunkElements : CpuChunkElements;
         var pieces = new List<(int segment, long offset, long length)>();
         for (int i = 0; i < segments.Count; i++)
         {
@@ -45,7 +61,7 @@ internal static class ChunkExecutor
                 pieces.Add((i, segments[i].Offset + start, Math.Min(chunk, segments[i].Length - start)));
             }
         }
-        int workers = cpu ? Math.Clamp(torch.get_num_threads(), 1, Math.Max(1, pieces.Count)) : 1;
+        int workers = cpu && !largePieces ? Math.Clamp(torch.get_num_threads(), 1, Math.Max(1, pieces.Count)) : 1;
         bucket.EnsureWorkspace(workers, chunk);
         prepare?.Invoke(workers);
 

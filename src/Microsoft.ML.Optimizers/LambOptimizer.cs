@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Optimizers;
 
 /// <summary>
-/// LAMB over flat buffers, in the operation order of timm's <c>Lamb.step</c>. The moments live in flat buffers; the
-/// trust ratio needs each tensor's norms, so the update is a few whole-tensor operations per tensor (one square and
-/// one float64 sum per norm) rather than a per-element loop. The step count is per group and advances on every
+/// LAMB over flat buffers, in the operation order of timm's <c>Lamb.step</c>. The trust ratio needs each tensor's
+/// parameter and update norms before any tensor can step, so a step is two passes over cache-sized pieces
+/// (<see cref="ChunkExecutor"/>): the first updates the moments and gathers the per-tensor squares
+/// (<see cref="SlotSquares"/>), the second recomputes the update from the moments and applies it scaled by the ratio. The step count is per group and advances on every
 /// <see cref="Optimizer.Step"/> call (timm's <c>group['step']</c>), i.e. <see cref="Optimizer.StepCount"/> + 1.
 /// </summary>
 internal sealed class LambOptimizer : FlatOptimizer<NoRunKey>
@@ -40,21 +41,10 @@ internal sealed class LambOptimizer : FlatOptimizer<NoRunKey>
         {
             return;
         }
-        // timm: the norm of the per-tensor norms of every gradient, over all groups, before any update.
-        double sum = 0;
-        foreach (FlatBucket bucket in Buckets)
-        {
-            bucket.GatherGrads();
-            foreach (Slot slot in bucket.Slots)
-            {
-                if (slot.HasGrad)
-                {
-                    using Tensor g = bucket.Grads.narrow(0, slot.Offset, slot.Numel);
-                    sum += TensorNorms.SquaredNorm(g);
-                }
-            }
-        }
-        LastGradientNorm = Math.Sqrt(sum);
+        // timm: the norm of the per-tensor norms of every gradient, over all groups, before any update, i.e. the norm of
+        // all gradients together.
+        (double norm, _, _) = GradientClipping.TotalNorm(Buckets, new List<Segment<NoRunKey>>?[Buckets.Count]);
+        LastGradientNorm = norm;
         _clipDivisor = Math.Max(1.0, LastGradientNorm / maxNorm);
     }
 
@@ -82,53 +72,95 @@ internal sealed class LambOptimizer : FlatOptimizer<NoRunKey>
         using Scalar decay = wd.ToScalar();
         using Scalar decoupled = (-lr * wd).ToScalar();
         using Scalar negLr = (-lr).ToScalar();
-        foreach (Segment<NoRunKey> segment in segments)
+
+        // timm's update = (exp_avg / bias_correction1) / (sqrt(exp_avg_sq) / sqrt(bias_correction2) + eps) [+ wd * p],
+        // into the piece's primary scratch. Computed twice per step (for the norms, then for the step) with the same
+        // operations, so both passes see the same values and the update never needs a buffer of its own.
+        Tensor Update(Tensor p, Tensor m, Tensor v, long length, int worker)
         {
-            for (int i = segment.FirstSlot; i < segment.EndSlot; i++)
+            Tensor denom = bucket.Scratch(Workspace.Secondary, worker, length).copy_(v).sqrt_().div_(sqrtBc2).add_(eps, Scalars.One);
+            Tensor update = bucket.Scratch(Workspace.Primary, worker, length).copy_(m).div_(bc1Scalar).div_(denom);
+            if (wd != 0 && !_options.DecoupledDecay)
             {
-                Slot slot = bucket.Slots[i];
-                using DisposeScope scope = torch.NewDisposeScope();
-                Tensor p = bucket.Params.narrow(0, slot.Offset, slot.Numel);
-                Tensor g = bucket.Grads.narrow(0, slot.Offset, slot.Numel);
-                if (Maximize)
+                update.add_(p, decay);
+            }
+            return update;
+        }
+
+        // Pass 1, piece by piece: moments, decoupled decay, and the per-tensor squares of parameter and update.
+        var weightSquares = new SlotSquares(bucket);
+        var updateSquares = new SlotSquares(bucket);
+        ChunkExecutor.ForEach(bucket, segments, workers => { weightSquares.Reset(workers); updateSquares.Reset(workers); }, (s, offset, length, worker) =>
+        {
+            Tensor p = bucket.Params.narrow(0, offset, length);
+            Tensor g = bucket.Grads.narrow(0, offset, length);
+            Tensor m = expAvg.narrow(0, offset, length);
+            Tensor v = expAvgSq.narrow(0, offset, length);
+            if (Maximize)
+            {
+                g = bucket.Scratch(Workspace.Primary, worker, length).copy_(g).neg_();
+            }
+            if (_clipDivisor != 1)
+            {
+                // In place, as timm (the gradient is left clipped).
+                g.div_(clip);
+            }
+            m.mul_(b1).add_(g, b3);
+            v.mul_(b2).addcmul_(g, g, oneMinusB2);
+            if (wd != 0 && _options.DecoupledDecay)
+            {
+                p.add_(p, decoupled);
+            }
+            if (adapt)
+            {
+                weightSquares.Add(p, offset, segments[s].FirstSlot, segments[s].EndSlot, worker);
+                updateSquares.Add(Update(p, m, v, length, worker), offset, segments[s].FirstSlot, segments[s].EndSlot, worker);
+            }
+        }, largePieces: true);
+
+        // The trust ratios, in the tensor's type as timm computes them.
+        var trust = new Scalar?[bucket.Slots.Count];
+        try
+        {
+            if (adapt)
+            {
+                foreach (Segment<NoRunKey> segment in segments)
                 {
-                    g = g.neg();
-                }
-                if (_clipDivisor != 1)
-                {
-                    // In place, as timm (the gradient is left clipped).
-                    g.div_(clip);
-                }
-                Tensor m = expAvg.narrow(0, slot.Offset, slot.Numel);
-                Tensor v = expAvgSq.narrow(0, slot.Offset, slot.Numel);
-                m.mul_(b1).add_(g, b3);
-                v.mul_(b2).addcmul_(g, g, oneMinusB2);
-                Tensor denom = v.sqrt().div_(sqrtBc2).add_(eps, Scalars.One);
-                Tensor update = m.div(bc1Scalar).div_(denom);
-                if (wd != 0)
-                {
-                    if (_options.DecoupledDecay)
+                    for (int i = segment.FirstSlot; i < segment.EndSlot; i++)
                     {
-                        p.add_(p, decoupled);
-                    }
-                    else
-                    {
-                        update.add_(p, decay);
+                        double weightNorm = weightSquares.Norm(i);
+                        double updateNorm = updateSquares.Norm(i);
+                        double ratio = weightNorm > 0 && updateNorm > 0 ? TensorNorms.InType(weightNorm / updateNorm, bucket.DType) : 1;
+                        if (_options.TrustClip)
+                        {
+                            ratio = Math.Min(ratio, 1);
+                        }
+                        trust[i] = ratio.ToScalar();
                     }
                 }
+            }
+
+            // Pass 2: p -= lr * trust * update.
+            ChunkExecutor.ForEach(bucket, segments, null, (s, offset, length, worker) =>
+            {
+                Tensor p = bucket.Params.narrow(0, offset, length);
+                Tensor update = Update(p, expAvg.narrow(0, offset, length), expAvgSq.narrow(0, offset, length), length, worker);
                 if (adapt)
                 {
-                    double weightNorm = TensorNorms.Norm(p);
-                    double updateNorm = TensorNorms.Norm(update);
-                    double ratio = weightNorm > 0 && updateNorm > 0 ? TensorNorms.InType(weightNorm / updateNorm, bucket.DType) : 1;
-                    if (_options.TrustClip)
+                    weightSquares.ForEachOverlap(offset, length, segments[s].FirstSlot, segments[s].EndSlot, (slot, start, count) =>
                     {
-                        ratio = Math.Min(ratio, 1);
-                    }
-                    using Scalar trust = ratio.ToScalar();
-                    update.mul_(trust);
+                        using Tensor part = update.narrow(0, start, count);
+                        part.mul_(trust[slot]!);
+                    });
                 }
                 p.add_(update, negLr);
+            }, largePieces: true);
+        }
+        finally
+        {
+            foreach (Scalar? scalar in trust)
+            {
+                scalar?.Dispose();
             }
         }
     }

@@ -7,9 +7,11 @@ namespace Microsoft.ML.Optimizers;
 
 /// <summary>
 /// LARS over flat buffers, in the operation order of timm's <c>Lars.step</c>: per tensor, the trust ratio from two
-/// float64-accumulated norms, then the SGD momentum update on the tensor's slice of the flat buffers.
+/// float64-accumulated norms, then the SGD momentum update. Two passes over cache-sized pieces
+/// (<see cref="ChunkExecutor"/>): the first gathers the per-tensor squares (<see cref="SlotSquares"/>), the second
+/// scales the gradients and steps.
 /// </summary>
-internal sealed class LarsOptimizer : FlatOptimizer<NoRunKey>
+internal sealed class LarsOptimizer : FlatOptimizer<LarsOptimizer.Run>
 {
     private static readonly StateBuffer s_momentum = new(0, "momentum_buffer");
     private static readonly StateLayout s_layout = StateLayout.Of(s_momentum);
@@ -20,12 +22,15 @@ internal sealed class LarsOptimizer : FlatOptimizer<NoRunKey>
         _options = (LarsOptions)options.Clone();
     }
 
-    private protected override NoRunKey RunOf(Slot slot) => default;
+    /// <summary>Tensors update together when their momentum buffers are both new (copied) or both running (blended).</summary>
+    internal readonly record struct Run(bool HasMomentum);
+
+    private protected override Run RunOf(Slot slot) => new(slot.HasState);
 
     // As PyTorch's SGD, the momentum buffer exists only with momentum.
     private protected override bool CreatesState(LiveParameterGroup group) => group.Momentum != 0;
 
-    private protected override void UpdatePortable(FlatBucket bucket, LiveParameterGroup group, List<Segment<NoRunKey>> segments)
+    private protected override void UpdatePortable(FlatBucket bucket, LiveParameterGroup group, List<Segment<Run>> segments)
     {
         double lr = group.LearningRate;
         double wd = group.WeightDecay;
@@ -36,39 +41,67 @@ internal sealed class LarsOptimizer : FlatOptimizer<NoRunKey>
         using Scalar mu = momentum.ToScalar();
         using Scalar oneMinusDampening = (1 - _options.Dampening).ToScalar();
         using Scalar negLr = (-lr).ToScalar();
-        foreach (Segment<NoRunKey> segment in segments)
+
+        // Pass 1, piece by piece: the per-tensor squares of parameter and gradient (the sign of a maximized gradient
+        // does not change its norm).
+        var weightSquares = new SlotSquares(bucket);
+        var gradSquares = new SlotSquares(bucket);
+        if (adapt)
         {
-            for (int i = segment.FirstSlot; i < segment.EndSlot; i++)
+            ChunkExecutor.ForEach(bucket, segments, workers => { weightSquares.Reset(workers); gradSquares.Reset(workers); }, (s, offset, length, worker) =>
             {
-                Slot slot = bucket.Slots[i];
-                using DisposeScope scope = torch.NewDisposeScope();
-                Tensor p = bucket.Params.narrow(0, slot.Offset, slot.Numel);
-                Tensor g = bucket.Grads.narrow(0, slot.Offset, slot.Numel);
+                weightSquares.Add(bucket.Params.narrow(0, offset, length), offset, segments[s].FirstSlot, segments[s].EndSlot, worker);
+                gradSquares.Add(bucket.Grads.narrow(0, offset, length), offset, segments[s].FirstSlot, segments[s].EndSlot, worker);
+            }, largePieces: true);
+        }
+
+        var trust = new Scalar?[bucket.Slots.Count];
+        try
+        {
+            if (adapt)
+            {
+                foreach (Segment<Run> segment in segments)
+                {
+                    for (int i = segment.FirstSlot; i < segment.EndSlot; i++)
+                    {
+                        double weightNorm = weightSquares.Norm(i);
+                        double gradNorm = gradSquares.Norm(i);
+                        double ratio = 1;
+                        if (weightNorm > 0 && gradNorm > 0)
+                        {
+                            ratio = TensorNorms.InType(_options.TrustCoefficient * weightNorm / (gradNorm + weightNorm * wd + _options.Epsilon), bucket.DType);
+                        }
+                        if (_options.TrustClip)
+                        {
+                            ratio = Math.Min(TensorNorms.InType(ratio / lr, bucket.DType), 1);
+                        }
+                        trust[i] = ratio.ToScalar();
+                    }
+                }
+            }
+
+            // Pass 2: the trust-scaled gradient (in place, as timm), momentum, and the step.
+            ChunkExecutor.ForEach(bucket, segments, null, (s, offset, length, worker) =>
+            {
+                Tensor p = bucket.Params.narrow(0, offset, length);
+                Tensor g = bucket.Grads.narrow(0, offset, length);
                 if (Maximize)
                 {
-                    g = g.neg();
+                    g = bucket.Scratch(Workspace.Primary, worker, length).copy_(g).neg_();
                 }
                 if (adapt)
                 {
-                    double weightNorm = TensorNorms.Norm(p);
-                    double gradNorm = TensorNorms.Norm(g);
-                    double ratio = 1;
-                    if (weightNorm > 0 && gradNorm > 0)
+                    g.add_(p, decay);
+                    weightSquares.ForEachOverlap(offset, length, segments[s].FirstSlot, segments[s].EndSlot, (slot, start, count) =>
                     {
-                        ratio = TensorNorms.InType(_options.TrustCoefficient * weightNorm / (gradNorm + weightNorm * wd + _options.Epsilon), bucket.DType);
-                    }
-                    if (_options.TrustClip)
-                    {
-                        ratio = Math.Min(TensorNorms.InType(ratio / lr, bucket.DType), 1);
-                    }
-                    using Scalar trust = ratio.ToScalar();
-                    // In place on the gradient, as timm.
-                    g.add_(p, decay).mul_(trust);
+                        using Tensor part = g.narrow(0, start, count);
+                        part.mul_(trust[slot]!);
+                    });
                 }
                 if (buffers is not null)
                 {
-                    Tensor buf = buffers.narrow(0, slot.Offset, slot.Numel);
-                    if (!slot.HasState)
+                    Tensor buf = buffers.narrow(0, offset, length);
+                    if (!segments[s].Run.HasMomentum)
                     {
                         buf.copy_(g);
                     }
@@ -76,9 +109,16 @@ internal sealed class LarsOptimizer : FlatOptimizer<NoRunKey>
                     {
                         buf.mul_(mu).add_(g, oneMinusDampening);
                     }
-                    g = _options.Nesterov ? g.add(buf, mu) : buf;
+                    g = _options.Nesterov ? bucket.Scratch(Workspace.Secondary, worker, length).copy_(g).add_(buf, mu) : buf;
                 }
                 p.add_(g, negLr);
+            }, largePieces: true);
+        }
+        finally
+        {
+            foreach (Scalar? scalar in trust)
+            {
+                scalar?.Dispose();
             }
         }
     }

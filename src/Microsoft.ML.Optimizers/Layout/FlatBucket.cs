@@ -139,6 +139,8 @@ internal sealed class FlatBucket : IDisposable
         long needed = workers * Math.Min(chunk, Numel);
         if (_workspaceElements >= needed)
         {
+            // Callers may alternate piece sizes (see ChunkExecutor's large pieces): the layout follows the latest.
+            _workspaceChunk = Math.Min(chunk, Numel);
             return;
         }
         DisposeWorkspace();
