@@ -19,9 +19,44 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
     private static readonly StateLayout s_layout = StateLayout.Of(s_rowVar, s_colVar, s_variance);
     private readonly AdafactorOptions _options;
 
+    // One tensor's worth of scratch, reused by every tensor and step: the update's temporaries are as large as the
+    // largest parameter (the word embedding), and allocating them afresh each step costs page faults (glibc hands
+    // allocations above 32 MB to mmap, whatever its tuning) that took longer than the arithmetic.
+    private Tensor? _scratch;
+
     public AdafactorOptimizer(AdafactorOptions options, IReadOnlyList<LiveParameterGroup> groups) : base(options, groups, s_layout)
     {
         _options = (AdafactorOptions)options.Clone();
+    }
+
+    private Tensor Scratch(FlatBucket bucket, Slot slot)
+    {
+        if (_scratch is null || _scratch.shape[0] < slot.Numel || _scratch.dtype != bucket.DType)
+        {
+            _scratch?.Dispose();
+            long largest = 0;
+            foreach (FlatBucket b in Buckets)
+            {
+                foreach (Slot s in b.Slots)
+                {
+                    largest = Math.Max(largest, s.Numel);
+                }
+            }
+            _scratch = torch.empty(largest, bucket.DType, bucket.Device).DetachFromDisposeScope();
+        }
+        using Tensor narrow = _scratch.narrow(0, 0, slot.Numel);
+        return narrow.view(slot.Shape);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _scratch?.Dispose();
+            _scratch = null;
+        }
+        base.Dispose(disposing);
     }
 
     private static long[] With(long[] shape, int reducedDim)
@@ -65,29 +100,29 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
                     p.mul_(decay);
                 }
                 using var lerp = new Lerp(oneMinusBeta2, bucket.DType, bucket.Device);
-                Tensor estimate;
+                Tensor estimate = Scratch(bucket, slot);
                 if (slot.Shape.Length >= 2)
                 {
                     Tensor rowVar = bucket.StateView(rowVars, s_rowVar, i)!;
                     Tensor colVar = bucket.StateView(colVars, s_colVar, i)!;
                     using Scalar cols = slot.Shape[^1].ToScalar();
                     using Scalar rows = slot.Shape[^2].ToScalar();
-                    // norm then mul, as the reference's norm(...).square_() (square() would pass a temporary Scalar).
-                    Tensor rowNorm = g.norm(-1, keepdim: true);
-                    Tensor rowMean = rowNorm.mul(rowNorm).div_(cols);
+                    // Sums of squares rather than the reference's norm(...).square_(): both means from one squared copy
+                    // (a column norm is a slow strided reduction); equal up to rounding.
+                    Tensor squares = estimate.copy_(g).mul_(g);
+                    Tensor rowMean = squares.sum(-1, keepdim: true).div_(cols);
+                    Tensor colMean = squares.sum(-2, keepdim: true).div_(rows);
                     lerp.Apply(rowVar, rowMean, torch.empty_like(rowVar));
-                    Tensor colNorm = g.norm(-2, keepdim: true);
-                    Tensor colMean = colNorm.mul(colNorm).div_(rows);
                     lerp.Apply(colVar, colMean, torch.empty_like(colVar));
-                    estimate = rowVar.matmul(colVar);
+                    // The rank-one product row_var @ col_var as a broadcast copy and multiply (the same products).
+                    estimate.copy_(rowVar).mul_(colVar);
                     estimate.div_(rowVar.mean(new long[] { -2 }, keepdim: true).clamp_min_(eps1Scalar));
                 }
                 else
                 {
                     Tensor variance = bucket.StateView(variances, s_variance, i)!;
-                    Tensor squared = g.mul(g);
-                    lerp.Apply(variance, squared, torch.empty_like(variance));
-                    estimate = variance.clone();
+                    lerp.Apply(variance, estimate.copy_(g).mul_(g), torch.empty_like(variance));
+                    estimate.copy_(variance);
                 }
                 Tensor update = estimate.clamp_min_(eps1Squared).rsqrt_().mul_(g);
                 double denom = Math.Max(1.0, TensorNorms.Norm(update) / (Math.Sqrt(slot.Numel) * _options.ClipThreshold));
