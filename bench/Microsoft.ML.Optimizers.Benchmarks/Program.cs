@@ -14,9 +14,10 @@ namespace Microsoft.ML.Optimizers.Benchmarks;
 /// Milliseconds per optimizer step (median) for our optimizers (fused and portable paths), TorchSharp's built-in
 /// optimizers, and a memory-traffic floor, on BERT-base- and ResNet-50-shaped float32 parameter sets.
 /// Usage: dotnet run -c Release [-- --iterations N] [--warmup N] [--rounds N] [--models bert,resnet] [--optimizers adamw,sgd]
-/// [--v2 lamb,lars,adan,adafactor,sfadamw,sophia,muon]. The issue-15 optimizers (<c>--v2</c>, all by default) get a second
-/// table: ms/step, the optimizer-state bytes per parameter measured from the live state buffers, and the floor of their
-/// own state count (Muon runs on the 2-D tensors only, its only valid parameters).
+/// [--table sgdm,adamw,adam,lion,lamb,lars,adan,adafactor,sfadamw,sophia,muon] [--state-chart file.png]. Every optimizer
+/// (<c>--table</c>, all by default) gets a row in a second table: ms/step, the optimizer-state bytes per parameter
+/// measured from the live state buffers, and the floor of its own state count (Muon runs on the 2-D tensors only, its
+/// only valid parameters); <c>--state-chart</c> draws the state bytes per parameter.
 /// </summary>
 internal static class Program
 {
@@ -28,7 +29,8 @@ internal static class Program
     {
         string[] models = { "bert", "resnet" };
         string[] optimizers = { "adamw", "sgd" };
-        string[] v2 = { "lamb", "lars", "adan", "adafactor", "sfadamw", "sophia", "muon" };
+        string[] v2 = OptimizerTable.AllNames;
+        string? stateChart = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -38,9 +40,10 @@ internal static class Program
                 case "--rounds": s_rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--models": models = args[++i].Split(','); break;
                 case "--optimizers": optimizers = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
-                case "--v2": v2 = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--table": v2 = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--state-chart": stateChart = args[++i]; break;
                 default:
-                    Console.Error.WriteLine($"Unknown argument {args[i]}. Options: --iterations N --warmup N --rounds N --models bert,resnet --optimizers adamw,sgd --v2 lamb,lars,adan,adafactor,sfadamw,sophia,muon");
+                    Console.Error.WriteLine($"Unknown argument {args[i]}. Options: --iterations N --warmup N --rounds N --models bert,resnet --optimizers adamw,sgd --table {string.Join(',', OptimizerTable.AllNames)} --state-chart file.png");
                     return 2;
             }
         }
@@ -59,12 +62,17 @@ internal static class Program
             }
             foreach (string optimizer in v2)
             {
-                v2Rows.Add(OptimizersV2.Measure(model == "bert" ? "BERT-base" : "ResNet-50", shapes, optimizer, s_iterations, s_rounds, Time, Median));
+                v2Rows.Add(OptimizerTable.Measure(model == "bert" ? "BERT-base" : "ResNet-50", shapes, optimizer, s_iterations, s_rounds, Time, Median));
             }
         }
         if (v2Rows.Count > 0)
         {
-            OptimizersV2.Print(v2Rows);
+            OptimizerTable.Print(v2Rows);
+            if (stateChart is not null)
+            {
+                StateChart.Write(v2Rows, stateChart);
+                Console.WriteLine($"State chart: {stateChart}");
+            }
         }
 
         string[] header = { "model", "optimizer", "params", "tensors", "ours fused", "ours portable", "TorchSharp built-in", "floor", "fused/floor", "portable/floor", "built-in/fused" };

@@ -9,13 +9,22 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Optimizers.Benchmarks;
 
 /// <summary>
-/// The issue-15 optimizers: ms/step against the memory-traffic floor of their own state count (p += g plus one
-/// read-modify-write per state value), and the state bytes per parameter measured from the live state buffers.
+/// Every optimizer of the library: ms/step against the memory-traffic floor of its own state count (p += g plus one
+/// read-modify-write per state value), and the state bytes per parameter measured from the live state buffers. Muon is
+/// compute-bound (Newton–Schulz matrix products), so it is also set against a compute floor: its matrix-product flops
+/// at the rate this machine multiplies large float32 matrices.
 /// </summary>
-internal static class OptimizersV2
+internal static class OptimizerTable
 {
+    /// <summary>The names <c>--table</c> takes, in table order.</summary>
+    public static readonly string[] AllNames = { "sgdm", "adamw", "adam", "lion", "lamb", "lars", "adan", "adafactor", "sfadamw", "sophia", "muon" };
+
     public static OptimizerOptions Options(string name) => name switch
     {
+        "sgdm" => new SgdOptions { LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4 },
+        "adamw" => new AdamWOptions { WeightDecay = 0.01 },
+        "adam" => new AdamOptions { WeightDecay = 1e-4 },
+        "lion" => new LionOptions { WeightDecay = 0.1 },
         "lamb" => new LambOptions(),
         "lars" => new LarsOptions { LearningRate = 0.1, Momentum = 0.9, WeightDecay = 1e-4 },
         "adan" => new AdanOptions { WeightDecay = 0.02 },
@@ -23,7 +32,7 @@ internal static class OptimizersV2
         "sfadamw" => new ScheduleFreeAdamWOptions { WeightDecay = 0.01 },
         "sophia" => new SophiaOptions(),
         "muon" => new MuonOptions { LearningRate = 0.02 },
-        _ => throw new ArgumentException($"Unknown --v2 optimizer '{name}' (lamb, lars, adan, adafactor, sfadamw, sophia, muon)."),
+        _ => throw new ArgumentException($"Unknown --table optimizer '{name}' ({string.Join(", ", AllNames)})."),
     };
 
     public static string[] Measure(string modelName, List<long[]> allShapes, string name, int iterations, int rounds,
@@ -68,16 +77,23 @@ internal static class OptimizersV2
         GC.Collect();
         double oursMs = median(ours), floorMs = median(floor);
         Console.WriteLine($"  ours {oursMs,9:F2} ms, floor {floorMs,9:F2} ms, state {stateBytes:F3} bytes/parameter");
+        string computeFloor = "";
+        if (name == "muon")
+        {
+            double gflop = NewtonSchulzFlops(shapes, ((MuonOptions)options).NewtonSchulzSteps) / 1e9;
+            double computeMs = gflop / MatmulGflops() * 1e3;
+            computeFloor = $"{F(computeMs)} ({gflop:F0} GFLOP), {oursMs / computeMs:F2}x";
+        }
         return new[]
         {
             modelName, options.AlgorithmName, $"{count / 1e6:F1}M", shapes.Count.ToString(CultureInfo.InvariantCulture),
-            stateBytes.ToString("F3", CultureInfo.InvariantCulture), F(oursMs), F(floorMs), $"{oursMs / floorMs:F2}x",
+            stateBytes.ToString("F3", CultureInfo.InvariantCulture), F(oursMs), F(floorMs), $"{oursMs / floorMs:F2}x", computeFloor,
         };
     }
 
     public static void Print(List<string[]> rows)
     {
-        string[] header = { "model", "optimizer", "params", "tensors", "state bytes/param", "ours", "floor (own state count)", "ours/floor" };
+        string[] header = { "model", "optimizer", "params", "tensors", "state bytes/param", "ours", "floor (own state count)", "ours/floor", "compute floor, ours/compute floor" };
         Console.WriteLine();
         Console.WriteLine("| " + string.Join(" | ", header) + " |");
         Console.WriteLine("|" + string.Concat(header.Select(_ => "---|")));
@@ -87,7 +103,39 @@ internal static class OptimizersV2
         }
         Console.WriteLine();
         Console.WriteLine("ms/step, median, float32. Floor: p += g plus one in-place multiply per state value per parameter "
-            + "(3 + 2n float32 streams; state rounded up to whole values per parameter).");
+            + "(3 + 2n float32 streams; state rounded up to whole values per parameter). Compute floor (Muon): the Newton–Schulz "
+            + "matrix-product flops at this machine's measured float32 matmul rate.");
+    }
+
+    /// <summary>
+    /// The flops of Muon's Newton–Schulz iterations: per step and m×n matrix (m ≤ n after the transpose), A = X Xᵀ
+    /// (2m²n), A·A (2m³) and (bA + cA²)·X (2m²n).
+    /// </summary>
+    private static double NewtonSchulzFlops(List<long[]> shapes, int steps)
+    {
+        double flops = 0;
+        foreach (long[] s in shapes)
+        {
+            double m = Math.Min(s[0], s[1]), n = Math.Max(s[0], s[1]);
+            flops += steps * (4 * m * m * n + 2 * m * m * m);
+        }
+        return flops;
+    }
+
+    /// <summary>This machine's float32 matrix-product rate (GFLOP/s), from 1024×1024 products, best of a few.</summary>
+    private static double MatmulGflops()
+    {
+        using DisposeScope scope = NewDisposeScope();
+        Tensor a = randn(1024, 1024), b = randn(1024, 1024);
+        a.matmul(b);
+        double best = double.MaxValue;
+        for (int i = 0; i < 5; i++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            a.matmul(b);
+            best = Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+        return 2.0 * 1024 * 1024 * 1024 / best / 1e9;
     }
 
     /// <summary>Optimizer-state bytes per parameter, from the state tensors the optimizer holds for each parameter.</summary>
