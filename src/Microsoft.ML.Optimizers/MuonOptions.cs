@@ -27,6 +27,11 @@ public sealed class MuonOptions : OptimizerOptions
     private double _epsilon = 1e-7;
     private int _newtonSchulzSteps = 5;
     private double[] _coefficients = { 3.4445, -4.7750, 2.0315 };
+    private double _fallbackLearningRate = 3e-4;
+    private double _fallbackWeightDecay = 0.01;
+    private double _fallbackBeta1 = 0.9;
+    private double _fallbackBeta2 = 0.95;
+    private double _fallbackEpsilon = 1e-10;
 
     /// <summary>Creates options with torch.optim.Muon's defaults.</summary>
     public MuonOptions() : base(learningRate: 1e-3, weightDecay: 0.1)
@@ -80,6 +85,56 @@ public sealed class MuonOptions : OptimizerOptions
     /// units; results differ from the parameter-type iterations by about 1e-3). Default false: the parameter's type.
     /// </summary>
     public bool NewtonSchulzInBFloat16 { get; set; }
+
+    /// <summary>
+    /// The learning rate of the AdamW fallback a training loop uses for the parameters Muon does not take (embeddings,
+    /// head, biases, norms, non-matrix weights); default 3e-4, as Keller Jordan's <c>MuonWithAuxAdam</c> example.
+    /// </summary>
+    public double FallbackLearningRate
+    {
+        get => _fallbackLearningRate;
+        set => _fallbackLearningRate = Check.NonNegative(value, nameof(FallbackLearningRate));
+    }
+
+    /// <summary>The AdamW fallback's decoupled weight decay (&gt;= 0); default 0.01 (Keller Jordan's example).</summary>
+    public double FallbackWeightDecay
+    {
+        get => _fallbackWeightDecay;
+        set => _fallbackWeightDecay = Check.NonNegative(value, nameof(FallbackWeightDecay));
+    }
+
+    /// <summary>The AdamW fallback's beta1, 0 &lt;= value &lt; 1; default 0.9.</summary>
+    public double FallbackBeta1
+    {
+        get => _fallbackBeta1;
+        set => _fallbackBeta1 = Check.Beta(value, nameof(FallbackBeta1));
+    }
+
+    /// <summary>The AdamW fallback's beta2, 0 &lt;= value &lt; 1; default 0.95 (Keller Jordan's example).</summary>
+    public double FallbackBeta2
+    {
+        get => _fallbackBeta2;
+        set => _fallbackBeta2 = Check.Beta(value, nameof(FallbackBeta2));
+    }
+
+    /// <summary>The AdamW fallback's epsilon (&gt; 0); default 1e-10 (<c>MuonWithAuxAdam</c>'s).</summary>
+    public double FallbackEpsilon
+    {
+        get => _fallbackEpsilon;
+        set => _fallbackEpsilon = Check.Positive(value, nameof(FallbackEpsilon));
+    }
+
+    /// <summary>The AdamW options of the fallback optimizer, from the <c>Fallback*</c> settings.</summary>
+    public AdamWOptions CreateFallbackOptions() => new()
+    {
+        LearningRate = FallbackLearningRate,
+        WeightDecay = FallbackWeightDecay,
+        Beta1 = FallbackBeta1,
+        Beta2 = FallbackBeta2,
+        Epsilon = FallbackEpsilon,
+        Maximize = Maximize,
+        UseFusedKernels = UseFusedKernels,
+    };
 
     /// <inheritdoc/>
     public override string AlgorithmName => "Muon";
