@@ -139,6 +139,11 @@ internal sealed class TrainingLoop
                 _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation accuracy {bestAccuracy:F4}).");
                 Restore(model.Network, best);
             }
+            if (optimizer.HessianRefreshes > 0)
+            {
+                _channel.Info(MessageSensitivity.None,
+                    $"SophiaG: refreshed the Hessian estimate {optimizer.HessianRefreshes} times (every {((SophiaOptions)_options.Optimizer).HessianUpdateInterval} steps).");
+            }
             if (optimizer.HasEvaluationPoint && history.Count > 0 && BatchNormRefresh.Applies(model.Network))
             {
                 int refreshed = BatchNormRefresh.Run(model.Network, RefreshBatches(model, train, order, batchSize, stepsPerEpoch, random));
