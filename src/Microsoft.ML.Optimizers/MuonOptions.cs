@@ -17,7 +17,8 @@ public enum MuonLearningRateAdjustment
 /// <summary>
 /// Muon (Jordan et al. 2024, "MomentUm Orthogonalized by Newton-Schulz"), as <c>torch.optim.Muon</c>: SGD momentum
 /// (an exponential average, with Nesterov by default) whose update is replaced by its nearest semi-orthogonal matrix,
-/// computed by a few Newton–Schulz iterations; decoupled weight decay. For 2-D weights only: put embeddings, heads,
+/// computed by a few Newton–Schulz iterations; decoupled weight decay. For 2-D weights (convolution kernels are
+/// flattened to out_channels × rest, as in Keller Jordan's Muon; torch's Muon refuses them): put embeddings, heads,
 /// biases and norms in an AdamW optimizer of their own. One state buffer per parameter. Defaults (torch): lr 1e-3,
 /// weight decay 0.1, momentum 0.95, Nesterov, coefficients (3.4445, -4.7750, 2.0315), eps 1e-7, 5 steps.
 /// </summary>
@@ -146,10 +147,10 @@ public sealed class MuonOptions : OptimizerOptions
         Check.Beta(group.Momentum, nameof(Momentum));
         foreach (TorchSharp.Modules.Parameter p in group.Parameters)
         {
-            if (p.dim() != 2)
+            if (p.dim() < 2)
             {
                 throw new ArgumentException(
-                    $"Muon updates 2-D weights only; a parameter of group '{group.Name ?? "(unnamed)"}' has shape [{string.Join(", ", p.shape)}]. "
+                    $"Muon updates 2-D weights only (and convolution kernels, as out × rest matrices); a parameter of group '{group.Name ?? "(unnamed)"}' has shape [{string.Join(", ", p.shape)}]. "
                     + "Optimize embeddings, heads, biases and norms with AdamW in a separate optimizer.");
             }
         }

@@ -62,7 +62,7 @@ internal sealed class LoopOptimizer : IDisposable
             if (matrices.Count == 0)
             {
                 throw new ArgumentException(
-                    $"Optimizer Muon found no hidden 2-D weight matrix in the model (every trainable parameter is an embedding, the head, a bias, a norm or a convolution kernel); choose AdamW.",
+                    $"Optimizer Muon found no hidden 2-D weight matrix in the model (every trainable parameter is an embedding, the head, a bias or a norm); choose AdamW.",
                     nameof(TorchTrainerOptions.Optimizer));
             }
             Optimizer muonOptimizer = muon.Create(new[] { new ParameterGroup(matrices.Select(p => p.Parameter), name: "muon") });

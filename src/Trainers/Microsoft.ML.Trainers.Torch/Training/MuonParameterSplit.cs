@@ -9,9 +9,8 @@ namespace Microsoft.ML.Trainers.Torch;
 
 /// <summary>
 /// Which parameters Muon updates and which go to its AdamW fallback (Keller Jordan's recipe): Muon takes the hidden 2-D
-/// weight matrices; embeddings (every parameter of an <c>Embedding</c> or <c>EmbeddingBag</c> module), the classifier
-/// head (<see cref="TorchClassificationModel.HeadModuleName"/>), biases, normalization weights and any weight that is
-/// not 2-D (convolution kernels: the Muon optimizer orthogonalizes matrices only) go to the fallback.
+/// weight matrices and convolution kernels (which the optimizer orthogonalizes as out × rest matrices); embeddings (every parameter of an <c>Embedding</c> or <c>EmbeddingBag</c> module), the classifier
+/// head (<see cref="TorchClassificationModel.HeadModuleName"/>), biases and normalization weights go to the fallback.
 /// </summary>
 internal static class MuonParameterSplit
 {
@@ -31,7 +30,7 @@ internal static class MuonParameterSplit
         var fallback = new List<(string, Parameter)>();
         foreach ((string name, Parameter parameter) in list)
         {
-            bool toFallback = parameter.dim() != 2
+            bool toFallback = parameter.dim() < 2
                 || biasesAndNorms.Contains(parameter)
                 || (headPrefix != null && name.StartsWith(headPrefix, StringComparison.Ordinal))
                 || embeddingPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal));
