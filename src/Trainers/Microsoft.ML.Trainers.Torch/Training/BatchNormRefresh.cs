@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using TorchSharp.Modules;
+using Microsoft.ML.Trainers.Torch.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Trainers.Torch;
@@ -15,13 +15,13 @@ namespace Microsoft.ML.Trainers.Torch;
 /// </summary>
 internal static class BatchNormRefresh
 {
-    /// <summary>True when the network has a BatchNorm layer that tracks running statistics.</summary>
+    /// <summary>True when the network has a BatchNorm layer (the engine's <see cref="GcSafeBatchNorm"/>, which every model here uses) that tracks running statistics.</summary>
     public static bool Applies(nn.Module network) => BatchNorms(network).Any();
 
     /// <summary>Runs each forward pass of <paramref name="batches"/> with the statistics being re-estimated; returns the batches run.</summary>
     public static int Run(nn.Module network, IEnumerable<Action> batches)
     {
-        List<BatchNorm> norms = BatchNorms(network).ToList();
+        List<GcSafeBatchNorm> norms = BatchNorms(network).ToList();
         if (norms.Count == 0)
         {
             return 0;
@@ -31,7 +31,7 @@ internal static class BatchNormRefresh
         try
         {
             network.eval();
-            foreach (BatchNorm norm in norms)
+            foreach (GcSafeBatchNorm norm in norms)
             {
                 norm.reset_running_stats();
                 norm.momentum = null;
@@ -56,6 +56,6 @@ internal static class BatchNormRefresh
         return count;
     }
 
-    private static IEnumerable<BatchNorm> BatchNorms(nn.Module network)
-        => network.modules().OfType<BatchNorm>().Where(n => n.track_running_stats);
+    private static IEnumerable<GcSafeBatchNorm> BatchNorms(nn.Module network)
+        => network.modules().OfType<GcSafeBatchNorm>().Where(n => n.track_running_stats);
 }
