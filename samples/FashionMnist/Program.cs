@@ -1,6 +1,6 @@
 // Trains a ResNet on Fashion-MNIST (60k training images) with the optimizer of your choice, evaluates it
 // on the 10k test images, saves the model, and prints "accuracy=<test accuracy> seconds=<training seconds>".
-//   dotnet run -c Release --project samples/FashionMnist -- [--optimizer sgdm|adamw] [--epochs N] [--train-limit N]
+//   dotnet run -c Release --project samples/FashionMnist -- [--optimizer sgdm|adam|adamw|lion|lamb|lars|adan|adafactor|schedulefree|muon|sophia] [--epochs N] [--train-limit N]
 //        [--precision bf16|fp32] [--lr X] [--threads N] [--data-dir DIR] [--model PATH]
 // The recipe: CIFAR-style ResNet-18 at base width 16, mixed bfloat16, batch 128, 3% linear warmup then cosine decay,
 // random crop (padding 2) and horizontal flip; SGD with Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW
@@ -19,8 +19,8 @@ using Microsoft.ML.Trainers.Torch.Images;
 using Samples.Support;
 
 var dataDirOption = new Option<string>("--data-dir") { Description = "Folder of the Fashion-MNIST IDX files.", DefaultValueFactory = _ => FashionMnistData.DefaultFolder };
-var optimizerOption = new Option<string>("--optimizer") { Description = "The optimizer and its recipe.", DefaultValueFactory = _ => "sgdm" };
-optimizerOption.AcceptOnlyFromAmong("sgdm", "adamw");
+var optimizerOption = new Option<string>("--optimizer") { Description = "The optimizer and its recipe: " + string.Join(", ", OptimizerFlag.Names) + ".", DefaultValueFactory = _ => "sgdm" };
+optimizerOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, OptimizerFlag.Names.ToArray());
 var epochsOption = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 15 };
 var precisionOption = new Option<string>("--precision") { Description = "Mixed bfloat16 or float32 training.", DefaultValueFactory = _ => "bf16" };
 precisionOption.AcceptOnlyFromAmong("bf16", "fp32");
@@ -85,12 +85,11 @@ var options = new ImageClassificationTrainerOptions
     Threads = arguments.GetValue(threadsOption),
 };
 double? learningRate = arguments.GetValue(lrOption);
-options.Optimizer = optimizer switch
+options.Optimizer = OptimizerFlag.Create(optimizer);
+if (learningRate is double lrOverride)
 {
-    "sgdm" => new SgdOptions { LearningRate = learningRate ?? 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 },
-    "adamw" => new AdamWOptions { LearningRate = learningRate ?? 2e-3, WeightDecay = 0.05 },
-    _ => throw new ArgumentException($"--optimizer must be sgdm or adamw (was '{optimizer}')."),
-};
+    options.Optimizer.LearningRate = lrOverride;
+}
 
 var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.MulticlassClassification.Trainers.ImageClassification(options));

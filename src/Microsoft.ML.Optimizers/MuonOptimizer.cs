@@ -8,7 +8,8 @@ namespace Microsoft.ML.Optimizers;
 
 /// <summary>
 /// Muon over flat buffers, in the operation order of <c>torch.optim.Muon</c> (Newton–Schulz in the parameter's type
-/// unless <see cref="MuonOptions.NewtonSchulzInBFloat16"/>). Matrices of the same shape are orthogonalized together:
+/// unless <see cref="MuonOptions.NewtonSchulzInBFloat16"/>); weights of more than two dimensions (convolution kernels)
+/// are flattened to out × rest matrices, as in Keller Jordan's Muon. Matrices of the same shape are orthogonalized together:
 /// their updates are stacked and each iteration is three batched matrix products, not a loop over tensors.
 /// </summary>
 internal sealed class MuonOptimizer : FlatOptimizer<NoRunKey>
@@ -56,7 +57,10 @@ internal sealed class MuonOptimizer : FlatOptimizer<NoRunKey>
                 {
                     update = buf.clone();
                 }
-                var key = (slot.Shape[0], slot.Shape[1]);
+                // A convolution kernel is orthogonalized as its out_channels × (in_channels · kernel) matrix (Keller Jordan's Muon).
+                long rows = slot.Shape[0];
+                var key = (rows, slot.Shape.Aggregate(1L, (a, b) => a * b) / rows);
+                update = update.reshape(key.rows, key.Item2);
                 if (!bySlotShape.TryGetValue(key, out var list))
                 {
                     bySlotShape[key] = list = new List<(Slot, Tensor)>();
@@ -76,7 +80,7 @@ internal sealed class MuonOptimizer : FlatOptimizer<NoRunKey>
             {
                 Tensor p = bucket.SlotView(bucket.Params, members[k].Slot);
                 p.mul_(decay);
-                p.add_(orthogonal[k].to(bucket.DType), negAdjusted);
+                p.add_(orthogonal[k].to(bucket.DType).reshape(p.shape), negAdjusted);
             }
         }
     }

@@ -17,7 +17,8 @@ public enum MuonLearningRateAdjustment
 /// <summary>
 /// Muon (Jordan et al. 2024, "MomentUm Orthogonalized by Newton-Schulz"), as <c>torch.optim.Muon</c>: SGD momentum
 /// (an exponential average, with Nesterov by default) whose update is replaced by its nearest semi-orthogonal matrix,
-/// computed by a few Newton–Schulz iterations; decoupled weight decay. For 2-D weights only: put embeddings, heads,
+/// computed by a few Newton–Schulz iterations; decoupled weight decay. For 2-D weights (convolution kernels are
+/// flattened to out_channels × rest, as in Keller Jordan's Muon; torch's Muon refuses them): put embeddings, heads,
 /// biases and norms in an AdamW optimizer of their own. One state buffer per parameter. Defaults (torch): lr 1e-3,
 /// weight decay 0.1, momentum 0.95, Nesterov, coefficients (3.4445, -4.7750, 2.0315), eps 1e-7, 5 steps.
 /// </summary>
@@ -27,6 +28,11 @@ public sealed class MuonOptions : OptimizerOptions
     private double _epsilon = 1e-7;
     private int _newtonSchulzSteps = 5;
     private double[] _coefficients = { 3.4445, -4.7750, 2.0315 };
+    private double _fallbackLearningRate = 3e-4;
+    private double _fallbackWeightDecay = 0.01;
+    private double _fallbackBeta1 = 0.9;
+    private double _fallbackBeta2 = 0.95;
+    private double _fallbackEpsilon = 1e-10;
 
     /// <summary>Creates options with torch.optim.Muon's defaults.</summary>
     public MuonOptions() : base(learningRate: 1e-3, weightDecay: 0.1)
@@ -81,6 +87,56 @@ public sealed class MuonOptions : OptimizerOptions
     /// </summary>
     public bool NewtonSchulzInBFloat16 { get; set; }
 
+    /// <summary>
+    /// The learning rate of the AdamW fallback a training loop uses for the parameters Muon does not take (embeddings,
+    /// head, biases, norms, non-matrix weights); default 3e-4, as Keller Jordan's <c>MuonWithAuxAdam</c> example.
+    /// </summary>
+    public double FallbackLearningRate
+    {
+        get => _fallbackLearningRate;
+        set => _fallbackLearningRate = Check.NonNegative(value, nameof(FallbackLearningRate));
+    }
+
+    /// <summary>The AdamW fallback's decoupled weight decay (&gt;= 0); default 0.01 (Keller Jordan's example).</summary>
+    public double FallbackWeightDecay
+    {
+        get => _fallbackWeightDecay;
+        set => _fallbackWeightDecay = Check.NonNegative(value, nameof(FallbackWeightDecay));
+    }
+
+    /// <summary>The AdamW fallback's beta1, 0 &lt;= value &lt; 1; default 0.9.</summary>
+    public double FallbackBeta1
+    {
+        get => _fallbackBeta1;
+        set => _fallbackBeta1 = Check.Beta(value, nameof(FallbackBeta1));
+    }
+
+    /// <summary>The AdamW fallback's beta2, 0 &lt;= value &lt; 1; default 0.95 (Keller Jordan's example).</summary>
+    public double FallbackBeta2
+    {
+        get => _fallbackBeta2;
+        set => _fallbackBeta2 = Check.Beta(value, nameof(FallbackBeta2));
+    }
+
+    /// <summary>The AdamW fallback's epsilon (&gt; 0); default 1e-10 (<c>MuonWithAuxAdam</c>'s).</summary>
+    public double FallbackEpsilon
+    {
+        get => _fallbackEpsilon;
+        set => _fallbackEpsilon = Check.Positive(value, nameof(FallbackEpsilon));
+    }
+
+    /// <summary>The AdamW options of the fallback optimizer, from the <c>Fallback*</c> settings.</summary>
+    public AdamWOptions CreateFallbackOptions() => new()
+    {
+        LearningRate = FallbackLearningRate,
+        WeightDecay = FallbackWeightDecay,
+        Beta1 = FallbackBeta1,
+        Beta2 = FallbackBeta2,
+        Epsilon = FallbackEpsilon,
+        Maximize = Maximize,
+        UseFusedKernels = UseFusedKernels,
+    };
+
     /// <inheritdoc/>
     public override string AlgorithmName => "Muon";
 
@@ -91,10 +147,10 @@ public sealed class MuonOptions : OptimizerOptions
         Check.Beta(group.Momentum, nameof(Momentum));
         foreach (TorchSharp.Modules.Parameter p in group.Parameters)
         {
-            if (p.dim() != 2)
+            if (p.dim() < 2)
             {
                 throw new ArgumentException(
-                    $"Muon updates 2-D weights only; a parameter of group '{group.Name ?? "(unnamed)"}' has shape [{string.Join(", ", p.shape)}]. "
+                    $"Muon updates 2-D weights only (and convolution kernels, as out × rest matrices); a parameter of group '{group.Name ?? "(unnamed)"}' has shape [{string.Join(", ", p.shape)}]. "
                     + "Optimize embeddings, heads, biases and norms with AdamW in a separate optimizer.");
             }
         }

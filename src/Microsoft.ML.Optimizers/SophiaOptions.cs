@@ -16,6 +16,7 @@ public sealed class SophiaOptions : OptimizerOptions
     private double _beta2 = 0.99;
     private double _rho = 0.04;
     private double _batchSize = 5120;
+    private int _hessianUpdateInterval = 10;
 
     /// <summary>Creates options with the reference's defaults.</summary>
     public SophiaOptions() : base(learningRate: 1e-4, weightDecay: 0.1)
@@ -51,6 +52,16 @@ public sealed class SophiaOptions : OptimizerOptions
     {
         get => _batchSize;
         set => _batchSize = Check.Positive(value, nameof(BatchSize));
+    }
+
+    /// <summary>
+    /// How many optimizer steps a training loop lets pass between refreshes of the Hessian estimate (k, &gt;= 1); default
+    /// 10, the reference training script's <c>hess_interval</c>. The optimizer itself does not read it.
+    /// </summary>
+    public int HessianUpdateInterval
+    {
+        get => _hessianUpdateInterval;
+        set => _hessianUpdateInterval = (int)Check.Positive(value, nameof(HessianUpdateInterval));
     }
 
     /// <inheritdoc/>

@@ -26,6 +26,29 @@ public sealed class MuonTests
     }
 
     [TestMethod]
+    public void ConvolutionKernelStepsAsItsOutByRestMatrix()
+    {
+        using DisposeScope scope = NewDisposeScope();
+        random.manual_seed(7);
+        Tensor init = randn(8, 3, 3, 3);
+        using var kernel = new Parameter(init.clone());
+        using var matrix = new Parameter(init.reshape(8, 27).clone());
+        using Optimizer onKernel = new MuonOptions { LearningRate = 0.02 }.Create(new[] { kernel });
+        using Optimizer onMatrix = new MuonOptions { LearningRate = 0.02 }.Create(new[] { matrix });
+        for (int step = 0; step < 3; step++)
+        {
+            Tensor grad = randn(8, 3, 3, 3);
+            kernel.grad = grad.clone();
+            matrix.grad = grad.reshape(8, 27).clone();
+            onKernel.Step();
+            onMatrix.Step();
+        }
+        CollectionAssert.AreEqual(new long[] { 8, 3, 3, 3 }, kernel.shape);
+        Assert.IsTrue(kernel.reshape(8, 27).allclose(matrix, rtol: 0, atol: 1e-6));
+        Assert.IsFalse(kernel.allclose(init), "the kernel moved");
+    }
+
+    [TestMethod]
     public void ResumedRunIsBitIdentical()
     {
         const int before = 4, after = 5, total = before + after;

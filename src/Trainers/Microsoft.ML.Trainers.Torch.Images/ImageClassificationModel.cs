@@ -38,6 +38,9 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
     /// <inheritdoc />
     public override nn.Module Network => _network;
 
+    /// <inheritdoc/>
+    public override string? HeadModuleName => "fc";
+
     /// <inheritdoc />
     public override IReadOnlyList<string> InputColumnNames => new[] { Input.ColumnName };
 

@@ -66,6 +66,74 @@ public sealed record OptimizerCandidate(string Name, OptimizerOptions Template)
         },
     };
 
+    /// <summary>LAMB (layer-wise trust ratio over Adam): learning rate 1e-3–3e-2, decoupled decay 1e-3–0.1.</summary>
+    public static OptimizerCandidate Lamb() => new("LAMB", new LambOptions())
+    {
+        LearningRate = SearchRange.LogUniform(1e-3, 3e-2),
+        WeightDecay = SearchRange.LogUniform(1e-3, 0.1),
+    };
+
+    /// <summary>LARS (layer-wise trust ratio over SGD momentum): learning rate 1e-2–2, decay 1e-5–1e-3, momentum 0.8–0.95.</summary>
+    public static OptimizerCandidate Lars() => new("LARS", new LarsOptions { Momentum = 0.9 })
+    {
+        LearningRate = SearchRange.LogUniform(1e-2, 2.0),
+        WeightDecay = SearchRange.LogUniform(1e-5, 1e-3),
+        Hyperparameters = new Dictionary<string, SearchRange> { [nameof(LarsOptions.Momentum)] = SearchRange.Uniform(0.8, 0.95) },
+    };
+
+    /// <summary>Adan: learning rate 1e-4–1e-2 (Adam's scale), decoupled decay 1e-3–0.1.</summary>
+    public static OptimizerCandidate Adan() => new("Adan", new AdanOptions())
+    {
+        LearningRate = SearchRange.LogUniform(1e-4, 1e-2),
+        WeightDecay = SearchRange.LogUniform(1e-3, 0.1),
+    };
+
+    /// <summary>Adafactor (torch's, relative to the parameters' RMS): learning rate 1e-3–1e-1, decay 1e-4–1e-2.</summary>
+    public static OptimizerCandidate Adafactor() => new("Adafactor", new AdafactorOptions())
+    {
+        LearningRate = SearchRange.LogUniform(1e-3, 1e-1),
+        WeightDecay = SearchRange.LogUniform(1e-4, 1e-2),
+    };
+
+    /// <summary>
+    /// Schedule-Free AdamW: learning rate 5e-4–2e-2 (its averaging tolerates rates several times AdamW's), decoupled decay
+    /// 1e-4–0.1, beta1 0.85–0.95. It needs no decaying schedule; the search still pairs it with the space's schedules.
+    /// </summary>
+    public static OptimizerCandidate ScheduleFreeAdamW() => new("ScheduleFreeAdamW", new ScheduleFreeAdamWOptions())
+    {
+        LearningRate = SearchRange.LogUniform(5e-4, 2e-2),
+        WeightDecay = SearchRange.LogUniform(1e-4, 0.1),
+        Hyperparameters = new Dictionary<string, SearchRange> { [nameof(ScheduleFreeAdamWOptions.Beta1)] = SearchRange.Uniform(0.85, 0.95) },
+    };
+
+    /// <summary>
+    /// Muon: learning rate 5e-3–5e-2 around Keller Jordan's 0.02 (the trainers' AdamW fallback keeps
+    /// <see cref="MuonOptions.FallbackLearningRate"/>), decoupled decay 1e-3–0.1, momentum 0.9–0.97.
+    /// </summary>
+    public static OptimizerCandidate Muon() => new("Muon", new MuonOptions())
+    {
+        LearningRate = SearchRange.LogUniform(5e-3, 5e-2),
+        WeightDecay = SearchRange.LogUniform(1e-3, 0.1),
+        Hyperparameters = new Dictionary<string, SearchRange> { [nameof(MuonOptions.Momentum)] = SearchRange.Uniform(0.9, 0.97) },
+    };
+
+    /// <summary>SophiaG: learning rate 1e-4–1e-2, decoupled decay 1e-3–0.3, rho 0.01–0.1 (the paper's 0.03–0.04 inside).</summary>
+    public static OptimizerCandidate Sophia() => new("SophiaG", new SophiaOptions())
+    {
+        LearningRate = SearchRange.LogUniform(1e-4, 1e-2),
+        WeightDecay = SearchRange.LogUniform(1e-3, 0.3),
+        Hyperparameters = new Dictionary<string, SearchRange> { [nameof(SophiaOptions.Rho)] = SearchRange.LogUniform(0.01, 0.1) },
+    };
+
+    /// <summary>
+    /// Every optimizer of the library, each with its own ranges: SGD with Nesterov momentum, AdamW, Adam with L2, Lion,
+    /// LAMB, LARS, Adan, Adafactor, Schedule-Free AdamW, Muon and SophiaG.
+    /// </summary>
+    public static IReadOnlyList<OptimizerCandidate> All() => new[]
+    {
+        SgdMomentum(), AdamW(), AdamL2(), Lion(), Lamb(), Lars(), Adan(), Adafactor(), ScheduleFreeAdamW(), Muon(), Sophia(),
+    };
+
     /// <summary>A clone of <see cref="Template"/> with the given values; the options' setters reject values out of their range.</summary>
     internal OptimizerOptions Create(double learningRate, double weightDecay, IEnumerable<KeyValuePair<string, double>> hyperparameters)
     {

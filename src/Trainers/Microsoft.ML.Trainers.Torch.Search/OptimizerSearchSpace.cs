@@ -21,7 +21,9 @@ public sealed class OptimizerSearchSpace
 {
     /// <summary>
     /// The optimizers to choose among (each sampled configuration picks one uniformly). Default: SGD with Nesterov momentum,
-    /// AdamW, Adam with L2, Lion. Narrow or adjust with <c>with</c>: <c>OptimizerCandidate.AdamW() with { LearningRate = ... }</c>.
+    /// AdamW, Adam with L2, Lion: the four well-understood baselines, so a small budget is not spread over 11 optimizers.
+    /// Search all of them with <c>new List&lt;OptimizerCandidate&gt;(OptimizerCandidate.All())</c>; narrow or adjust with
+    /// <c>with</c>: <c>OptimizerCandidate.AdamW() with { LearningRate = ... }</c>.
     /// </summary>
     public IList<OptimizerCandidate> Optimizers { get; set; } = new List<OptimizerCandidate>
     {

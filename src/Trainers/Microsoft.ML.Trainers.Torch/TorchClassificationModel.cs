@@ -48,6 +48,12 @@ public abstract class TorchClassificationModel : IDisposable
     /// </summary>
     public virtual IReadOnlyCollection<string> SparseGradientParameterNames => Array.Empty<string>();
 
+    /// <summary>
+    /// The name of the network's output layer (the classifier head, e.g. <c>fc</c>), or null if it has none to single out.
+    /// With Muon, the training loop leaves the head's parameters to the AdamW fallback, as Muon's authors do.
+    /// </summary>
+    public virtual string? HeadModuleName => null;
+
     /// <summary>The device the network lives on.</summary>
     public Device Device { get; private set; } = CPU;
 

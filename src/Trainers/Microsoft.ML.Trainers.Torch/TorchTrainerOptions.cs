@@ -27,7 +27,13 @@ public abstract class TorchTrainerOptions
     /// <summary>Rows per forward pass when the trained transformer scores data.</summary>
     public int ScoringBatchSize { get; set; } = 128;
 
-    /// <summary>The optimizer and its hyperparameters (SGD with momentum, AdamW, Adam, Lion).</summary>
+    /// <summary>
+    /// The optimizer and its hyperparameters: any of the library's (SGD, Adam, AdamW, Lion, LAMB, LARS, Adan, Adafactor,
+    /// Schedule-Free AdamW, Muon, SophiaG). The loop gives the last three what they need: Schedule-Free's evaluation point
+    /// for validation, scoring and saving; Muon's AdamW fallback for embeddings, the head, biases and norms; SophiaG's
+    /// Hessian estimate every <see cref="SophiaOptions.HessianUpdateInterval"/> steps (its
+    /// <see cref="SophiaOptions.BatchSize"/> is taken to be <see cref="BatchSize"/>).
+    /// </summary>
     public OptimizerOptions Optimizer { get; set; } = new AdamWOptions();
 
     /// <summary>The learning-rate schedule, stepped once per optimizer step; null keeps the rate constant.</summary>
@@ -115,14 +121,6 @@ public abstract class TorchTrainerOptions
         if (Optimizer == null)
         {
             throw new ArgumentNullException(nameof(Optimizer), "Optimizer must be set (for example new AdamWOptions()).");
-        }
-        // These three need the loop's cooperation that the trainers do not give yet (evaluation point, Hessian
-        // estimates, a fallback group for non-matrix parameters); refusing them beats a silently worse model.
-        if (Optimizer is ScheduleFreeAdamWOptions or SophiaOptions or MuonOptions)
-        {
-            throw new NotSupportedException(
-                $"Optimizer {Optimizer.GetType().Name} is not supported by the trainers yet (it needs the training loop's cooperation); " +
-                "use it from your own TorchSharp loop, or choose SGD, AdamW, Adam, Lion, LAMB, LARS, Adan or Adafactor.");
         }
         if (GradientClipNorm is double clip && (!double.IsFinite(clip) || clip <= 0))
         {

@@ -50,6 +50,9 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
     /// <inheritdoc />
     public override nn.Module Network => _network;
 
+    /// <inheritdoc/>
+    public override string? HeadModuleName => "classifier";
+
     /// <inheritdoc />
     public override IReadOnlyList<string> InputColumnNames => _columns.Names;
 

@@ -33,6 +33,9 @@ public sealed class FastTextClassificationModel : TorchClassificationModel, ILoa
     /// <inheritdoc />
     public override nn.Module Network => _network;
 
+    /// <inheritdoc/>
+    public override string? HeadModuleName => "classifier";
+
     /// <inheritdoc />
     public override IReadOnlyList<string> InputColumnNames => _columns.Names;
 

@@ -23,6 +23,9 @@ internal sealed class TrainingLoop
 
     private readonly double _sparseLearningRate;
 
+    // Enough batches for stable BatchNorm statistics (the Schedule-Free authors use about 50), cheap next to training.
+    private const int BatchNormRefreshBatches = 50;
+
     /// <param name="env">Cancellation and progress.</param>
     /// <param name="channel">Log messages.</param>
     /// <param name="options">The loop's settings.</param>
@@ -62,23 +65,13 @@ internal sealed class TrainingLoop
         using MixedPrecisionTraining? mixed = _options.Precision == TrainingPrecision.MixedBFloat16 ? new MixedPrecisionTraining(model.Network, named) : null;
         _mixed = mixed;
         named = mixed?.OptimizedParameters ?? named;
-        var groups = new List<ParameterGroup>(_options.NoWeightDecayForBiasAndNorm
-            ? ParameterGroup.SplitNoDecay(named)
-            : new[] { new ParameterGroup(named.Select(p => p.parameter)) });
-        if (sparse.Count > 0)
-        {
-            // Last, so that group 0 (whose rate the log shows) stays a dense group; the scheduler scales this group's
-            // base rate like the others'.
-            groups.Add(ParameterGroup.SparseSgd(sparse, _sparseLearningRate));
-        }
 
         int batchSize = Math.Min(_options.BatchSize, train.Count);
         // A last batch of one example would break BatchNorm in train mode; it joins the next epoch instead.
         int stepsPerEpoch = train.Count / batchSize + (train.Count % batchSize > 1 ? 1 : 0);
         long totalSteps = (long)stepsPerEpoch * _options.Epochs;
 
-        using Optimizer optimizer = _options.Optimizer.Create(groups);
-        Microsoft.ML.Optimizers.LearningRateScheduler? scheduler = _options.Schedule?.Create(optimizer, totalSteps);
+        using LoopOptimizer optimizer = LoopOptimizer.Create(_options, model, named, sparse, _sparseLearningRate, batchSize, totalSteps);
         var random = new Random(_options.Seed);
         var history = new List<EpochMetrics>();
         IProgressChannel? progress = (_env as IProgressChannelProvider)?.StartProgressChannel("Training");
@@ -97,8 +90,11 @@ internal sealed class TrainingLoop
                 {
                     random.Shuffle(order);
                 }
-                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, scheduler, random, epoch);
+                UseTrainingPoint(optimizer);
+                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, random, epoch);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
+                // Validation, callbacks and the best-epoch snapshot see the weights the model would be saved with.
+                UseEvaluationPoint(optimizer);
                 (double Loss, double Accuracy)? val = validation != null ? Evaluate(model, validation) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
                     clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9));
@@ -134,12 +130,24 @@ internal sealed class TrainingLoop
                     }
                 }
             }
-            // The float32 network must be back before the best epoch's float32 weights are restored into it.
+            // The model ends at the evaluation point (Schedule-Free's averaged weights); the float32 network must be
+            // back before the best epoch's float32 weights are restored into it.
+            UseEvaluationPoint(optimizer);
             mixed?.Finish();
             if (best != null && bestEpoch != history.Count)
             {
                 _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation accuracy {bestAccuracy:F4}).");
                 Restore(model.Network, best);
+            }
+            if (optimizer.HessianRefreshes > 0)
+            {
+                _channel.Info(MessageSensitivity.None,
+                    $"SophiaG: refreshed the Hessian estimate {optimizer.HessianRefreshes} times (every {((SophiaOptions)_options.Optimizer).HessianUpdateInterval} steps).");
+            }
+            if (optimizer.HasEvaluationPoint && history.Count > 0 && BatchNormRefresh.Applies(model.Network))
+            {
+                int refreshed = BatchNormRefresh.Run(model.Network, RefreshBatches(model, train, order, batchSize, stepsPerEpoch, random));
+                _channel.Info(MessageSensitivity.None, $"Recomputed BatchNorm statistics at the evaluation point over {refreshed} training batch(es).");
             }
         }
         finally
@@ -151,7 +159,7 @@ internal sealed class TrainingLoop
     }
 
     private (double Loss, double Accuracy, int Seen) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
-        int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, Random random, int epoch)
+        int steps, LoopOptimizer optimizer, Random random, int epoch)
     {
         model.Network.train();
         double lossSum = 0;
@@ -165,18 +173,18 @@ internal sealed class TrainingLoop
             ReadOnlySpan<int> indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
             using var scope = NewDisposeScope();
             Tensor labels = Labels(train, indices, model.Device);
-            Tensor logits = model.Forward(ToDevice(train.Collate(indices, augment: true, random), model.Device)).to(ScalarType.Float32);
+            IReadOnlyList<Tensor> inputs = ToDevice(train.Collate(indices, augment: true, random), model.Device);
+            Tensor logits = model.Forward(inputs).to(ScalarType.Float32);
             Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
             optimizer.ZeroGrad();
             loss.backward();
             _mixed?.CopyGradientsToMasters();
-            if (_options.GradientClipNorm is double clip)
-            {
-                optimizer.ClipGradNorm(clip);
-            }
-            optimizer.Step();
+            optimizer.Step(_options.GradientClipNorm);
             _mixed?.CopyMastersToWorking();
-            scheduler?.Step();
+            if (optimizer.HessianDue)
+            {
+                optimizer.RefreshHessian(() => model.Forward(inputs), _mixed is null ? null : _mixed.CopyGradientsToMasters);
+            }
 
             lossSum += loss.item<float>() * (double)indices.Length;
             correct += logits.argmax(1).eq(labels).sum().item<long>();
@@ -211,6 +219,33 @@ internal sealed class TrainingLoop
             correct += logits.argmax(1).eq(labels).sum().item<long>();
         }
         return (lossSum / data.Count, correct / (double)data.Count);
+    }
+
+    private void UseEvaluationPoint(LoopOptimizer optimizer)
+    {
+        optimizer.UseEvaluationPoint();
+        _mixed?.CopyMastersToWorking();
+    }
+
+    private void UseTrainingPoint(LoopOptimizer optimizer)
+    {
+        optimizer.UseTrainingPoint();
+        _mixed?.CopyMastersToWorking();
+    }
+
+    /// <summary>Forward passes over up to <see cref="BatchNormRefreshBatches"/> training batches (augmented, as in training).</summary>
+    private IEnumerable<Action> RefreshBatches(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize, int steps, Random random)
+    {
+        for (int step = 0; step < Math.Min(steps, BatchNormRefreshBatches); step++)
+        {
+            int start = step * batchSize;
+            int[] indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
+            yield return () =>
+            {
+                MLNetBridge.ThrowIfCanceled(_env);
+                model.Forward(ToDevice(train.Collate(indices, augment: true, random), model.Device));
+            };
+        }
     }
 
     private static Tensor Labels(ITrainingSet set, ReadOnlySpan<int> indices, Device device)

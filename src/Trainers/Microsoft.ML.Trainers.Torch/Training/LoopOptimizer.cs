@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.Optimizers;
+using TorchSharp;
+using TorchSharp.Modules;
+using OptimizerOptions = Microsoft.ML.Optimizers.OptimizerOptions;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Trainers.Torch;
+
+/// <summary>
+/// The optimizer as the training loop drives it, whatever the options chose: builds the parameter groups (weight-decay
+/// split, fastText's sparse-SGD group, Muon's AdamW fallback for non-matrix parameters), steps the optimizer(s) with
+/// their schedule and global gradient clipping, refreshes SophiaG's Hessian estimate every k steps, and moves the
+/// parameters to the evaluation point (Schedule-Free AdamW) for validation, snapshots and the final model.
+/// </summary>
+internal sealed class LoopOptimizer : IDisposable
+{
+    private readonly Optimizer _primary;
+    private readonly Optimizer? _fallback;
+    private readonly Microsoft.ML.Optimizers.LearningRateScheduler? _primaryScheduler;
+    private readonly Microsoft.ML.Optimizers.LearningRateScheduler? _fallbackScheduler;
+    private readonly IHessianEstimating? _hessian;
+    private readonly int _hessianInterval;
+    private readonly bool _hasEvaluationPoint;
+    private long _steps;
+
+    private LoopOptimizer(Optimizer primary, Optimizer? fallback, TorchTrainerOptions options, long totalSteps, int hessianInterval)
+    {
+        _primary = primary;
+        _fallback = fallback;
+        _primaryScheduler = options.Schedule?.Create(primary, totalSteps);
+        _fallbackScheduler = fallback != null ? options.Schedule?.Create(fallback, totalSteps) : null;
+        _hessian = primary as IHessianEstimating;
+        _hessianInterval = hessianInterval;
+        _hasEvaluationPoint = options.Optimizer is ScheduleFreeAdamWOptions;
+    }
+
+    /// <summary>
+    /// Creates the optimizer(s) for <paramref name="dense"/> (names as in the network; under mixed precision, the float32
+    /// masters) and <paramref name="sparse"/> (sparse-gradient parameters, stepped by plain SGD at
+    /// <paramref name="sparseLearningRate"/>).
+    /// </summary>
+    public static LoopOptimizer Create(TorchTrainerOptions options, TorchClassificationModel model,
+        IReadOnlyList<(string name, Parameter parameter)> dense, IReadOnlyList<Parameter> sparse, double sparseLearningRate,
+        int batchSize, long totalSteps)
+    {
+        OptimizerOptions chosen = options.Optimizer;
+        int hessianInterval = 0;
+        if (chosen is SophiaOptions sophia)
+        {
+            // The reference's step(bs=...) is the number of examples behind one gradient: the loop's batch.
+            var perBatch = (SophiaOptions)sophia.Clone();
+            perBatch.BatchSize = batchSize;
+            chosen = perBatch;
+            hessianInterval = sophia.HessianUpdateInterval;
+        }
+        if (chosen is MuonOptions muon)
+        {
+            (var matrices, var others) = MuonParameterSplit.Split(dense, model.Network, model.HeadModuleName);
+            if (matrices.Count == 0)
+            {
+                throw new ArgumentException(
+                    $"Optimizer Muon found no hidden 2-D weight matrix in the model (every trainable parameter is an embedding, the head, a bias or a norm); choose AdamW.",
+                    nameof(TorchTrainerOptions.Optimizer));
+            }
+            Optimizer muonOptimizer = muon.Create(new[] { new ParameterGroup(matrices.Select(p => p.Parameter), name: "muon") });
+            Optimizer? fallback = null;
+            try
+            {
+                List<ParameterGroup> fallbackGroups = DenseGroups(options, others);
+                if (sparse.Count > 0)
+                {
+                    fallbackGroups.Add(ParameterGroup.SparseSgd(sparse, sparseLearningRate));
+                }
+                fallback = muon.CreateFallbackOptions().Create(fallbackGroups);
+                return new LoopOptimizer(muonOptimizer, fallback, options, totalSteps, hessianInterval);
+            }
+            catch
+            {
+                fallback?.Dispose();
+                muonOptimizer.Dispose();
+                throw;
+            }
+        }
+        List<ParameterGroup> groups = DenseGroups(options, dense);
+        if (sparse.Count > 0)
+        {
+            // Last, so that group 0 (whose rate the log shows) stays a dense group; the scheduler scales this group's
+            // base rate like the others'.
+            groups.Add(ParameterGroup.SparseSgd(sparse, sparseLearningRate));
+        }
+        return new LoopOptimizer(chosen.Create(groups), null, options, totalSteps, hessianInterval);
+    }
+
+    /// <summary>The optimizer of the model's main parameters (Muon's, when Muon has a fallback).</summary>
+    public Optimizer Primary => _primary;
+
+    /// <summary>Muon's AdamW fallback (embeddings, head, biases, norms), or null.</summary>
+    public Optimizer? Fallback => _fallback;
+
+    /// <summary>Group 0's current learning rate of the primary optimizer.</summary>
+    public double LearningRate => _primary.LearningRate;
+
+    /// <summary>How many times the Hessian estimate was refreshed (SophiaG; 0 for the others).</summary>
+    public int HessianRefreshes { get; private set; }
+
+    /// <summary>Zeroes the gradients of every parameter the optimizer(s) hold.</summary>
+    public void ZeroGrad()
+    {
+        _primary.ZeroGrad();
+        _fallback?.ZeroGrad();
+    }
+
+    /// <summary>Clips (optionally), steps every optimizer and its schedule.</summary>
+    public void Step(double? gradientClipNorm)
+    {
+        if (gradientClipNorm is double clip)
+        {
+            if (_fallback == null)
+            {
+                _primary.ClipGradNorm(clip);
+            }
+            else
+            {
+                // One global norm over both optimizers' dense parameters, as a single optimizer would clip.
+                var denseParameters = _primary.ParameterGroups.Concat(_fallback.ParameterGroups)
+                    .Where(g => g.Rule == GroupUpdateRule.Optimizer)
+                    .SelectMany(g => g.Parameters)
+                    .ToList();
+                using var scope = NewDisposeScope();
+                nn.utils.clip_grad_norm_(denseParameters, clip);
+            }
+        }
+        _primary.Step();
+        _fallback?.Step();
+        _primaryScheduler?.Step();
+        _fallbackScheduler?.Step();
+        _steps++;
+    }
+
+    /// <summary>True when SophiaG's estimate is due after the step just taken (every k-th step, as the reference script).</summary>
+    public bool HessianDue => _hessian != null && _steps > 0 && _steps % _hessianInterval == 0;
+
+    /// <summary>
+    /// Refreshes SophiaG's diagonal Hessian estimate with the Gauss-Newton-Bartlett estimator: labels sampled from the
+    /// model's own softmax, the mean cross-entropy on them, its gradient squared (folded in by the optimizer). Call only
+    /// when <see cref="HessianDue"/>; <paramref name="logits"/> runs the forward pass in train mode,
+    /// <paramref name="gradientsReady"/> moves the gradients to the optimized parameters (mixed precision).
+    /// </summary>
+    public void RefreshHessian(Func<Tensor> logits, Action? gradientsReady)
+    {
+        if (_hessian == null)
+        {
+            throw new InvalidOperationException("Only SophiaG keeps a Hessian estimate.");
+        }
+        using var scope = NewDisposeScope();
+        ZeroGrad();
+        Tensor output = logits().to(ScalarType.Float32);
+        Tensor sampled;
+        using (no_grad())
+        {
+            sampled = multinomial(nn.functional.softmax(output.detach(), 1), 1).squeeze(1);
+        }
+        nn.functional.cross_entropy(output, sampled).backward();
+        gradientsReady?.Invoke();
+        _hessian.UpdateHessian();
+        ZeroGrad();
+        HessianRefreshes++;
+    }
+
+    /// <summary>Moves the parameters to where the model is evaluated, scored and saved (a no-op except for Schedule-Free).</summary>
+    public void UseEvaluationPoint()
+    {
+        _primary.UseEvaluationPoint();
+        _fallback?.UseEvaluationPoint();
+    }
+
+    /// <summary>Moves the parameters back to the training point before the next step.</summary>
+    public void UseTrainingPoint()
+    {
+        _primary.UseTrainingPoint();
+        _fallback?.UseTrainingPoint();
+    }
+
+    /// <summary>True when the evaluation point differs from the training point (Schedule-Free AdamW).</summary>
+    public bool HasEvaluationPoint => _hasEvaluationPoint;
+
+    /// <summary>Disposes the optimizer(s) and their state.</summary>
+    public void Dispose()
+    {
+        _fallback?.Dispose();
+        _primary.Dispose();
+    }
+
+    private static List<ParameterGroup> DenseGroups(TorchTrainerOptions options, IReadOnlyList<(string name, Parameter parameter)> named)
+        => options.NoWeightDecayForBiasAndNorm
+            ? ParameterGroup.SplitNoDecay(named).ToList()
+            : new List<ParameterGroup> { new(named.Select(p => p.parameter)) };
+}
