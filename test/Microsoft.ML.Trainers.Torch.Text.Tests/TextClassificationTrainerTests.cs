@@ -201,4 +201,15 @@ public sealed class TextClassificationTrainerTests
         TextTestData.MapLabel(ml).Append(trainer).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(64, seed: 13)));
         Assert.IsLessThan(40, trainer.TrainingHistory.Count, "separable data reaches its best validation accuracy early");
     }
+
+    [TestMethod]
+    public void FastTextWithAHugeSgdRateThrowsTrainingDiverged()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = SmallFastText(epochs: 3);
+        options.Optimizer = new SgdOptions { LearningRate = 1e4 };
+        var error = Assert.ThrowsExactly<TrainingDivergedException>(() => Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TextTestData.Spam(classes: 2).Train)));
+        Assert.AreEqual(1e4, error.LearningRate, 1e-6, error.Message);
+        StringAssert.Contains(error.Message, $"epoch {error.Epoch}, step {error.Step}");
+    }
 }

@@ -36,6 +36,19 @@ public abstract class TorchTrainerOptions
     /// <summary>Clip the global gradient norm to this value before each step; null turns clipping off.</summary>
     public double? GradientClipNorm { get; set; }
 
+    /// <summary>
+    /// When a step's loss or gradient norm is not finite, skip it (no update, counted in
+    /// <see cref="EpochMetrics.SkippedSteps"/>) instead of stopping with a <see cref="TrainingDivergedException"/>.
+    /// Costs one gradient-norm reduction per step when <see cref="GradientClipNorm"/> is off.
+    /// </summary>
+    public bool SkipNonFiniteSteps { get; set; }
+
+    /// <summary>
+    /// With <see cref="SkipNonFiniteSteps"/>, the most steps a run may skip; one more throws
+    /// <see cref="TrainingDivergedException"/>.
+    /// </summary>
+    public int MaxSkippedSteps { get; set; } = 10;
+
     /// <summary>Exempt biases and normalization weights from weight decay (as Hugging Face's Trainer and timm do).</summary>
     public bool NoWeightDecayForBiasAndNorm { get; set; } = true;
 
@@ -149,6 +162,7 @@ public abstract class TorchTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(Precision), $"Precision must be Float32 or MixedBFloat16 (was {(int)Precision}).");
         }
         RequireAtLeast(LogEveryNSteps, 0, nameof(LogEveryNSteps));
+        RequireAtLeast(MaxSkippedSteps, 0, nameof(MaxSkippedSteps));
         string device = (Device ?? "").Trim().ToLowerInvariant();
         if (device != "cpu" && device != "auto" && device != "cuda" && !device.StartsWith("cuda:", StringComparison.Ordinal))
         {

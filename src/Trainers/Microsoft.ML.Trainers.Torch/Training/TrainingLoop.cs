@@ -20,6 +20,10 @@ internal sealed class TrainingLoop
     private readonly IChannel _channel;
     private readonly TorchTrainerOptions _options;
     private MixedPrecisionTraining? _mixed;
+    // The dense parameters the optimizer updates (float32 masters under mixed precision): their gradients are the
+    // ones checked for finiteness in skip mode, and they are checked after every epoch.
+    private IReadOnlyList<Tensor> _optimized = Array.Empty<Tensor>();
+    private int _skippedInRun;
 
     private readonly double _sparseLearningRate;
 
@@ -62,6 +66,8 @@ internal sealed class TrainingLoop
         using MixedPrecisionTraining? mixed = _options.Precision == TrainingPrecision.MixedBFloat16 ? new MixedPrecisionTraining(model.Network, named) : null;
         _mixed = mixed;
         named = mixed?.OptimizedParameters ?? named;
+        _optimized = named.Select(p => (Tensor)p.parameter).Concat(sparse).ToList();
+        _skippedInRun = 0;
         var groups = new List<ParameterGroup>(_options.NoWeightDecayForBiasAndNorm
             ? ParameterGroup.SplitNoDecay(named)
             : new[] { new ParameterGroup(named.Select(p => p.parameter)) });
@@ -97,11 +103,11 @@ internal sealed class TrainingLoop
                 {
                     random.Shuffle(order);
                 }
-                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, scheduler, random, epoch);
+                (double loss, double accuracy, int seen, int skipped) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, scheduler, random, epoch);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
                 (double Loss, double Accuracy)? val = validation != null ? Evaluate(model, validation) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
-                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9));
+                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9)) { SkippedSteps = skipped };
                 history.Add(metrics);
                 _channel.Info(MessageSensitivity.None, metrics.ToString());
                 progress?.Checkpoint(metrics.TrainLoss, metrics.TrainAccuracy, metrics.ValidationLoss, metrics.ValidationAccuracy, metrics.LearningRate, epoch);
@@ -150,13 +156,14 @@ internal sealed class TrainingLoop
         return history;
     }
 
-    private (double Loss, double Accuracy, int Seen) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
+    private (double Loss, double Accuracy, int Seen, int Skipped) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
         int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, Random random, int epoch)
     {
         model.Network.train();
         double lossSum = 0;
         long correct = 0;
-        int seen = 0;
+        int seen = 0, skipped = 0;
+        double lastLoss = double.NaN;
         var clock = Stopwatch.StartNew();
         for (int step = 0; step < steps; step++)
         {
@@ -167,18 +174,37 @@ internal sealed class TrainingLoop
             Tensor labels = Labels(train, indices, model.Device);
             Tensor logits = model.Forward(ToDevice(train.Collate(indices, augment: true, random), model.Device)).to(ScalarType.Float32);
             Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
+            // The loop reads the loss every step anyway; reading it before the update lets a non-finite one stop
+            // (or skip) the step before it poisons the weights.
+            double lossValue = loss.item<float>();
+            lastLoss = lossValue;
+            if (!double.IsFinite(lossValue))
+            {
+                SkipOrThrow(epoch, step + 1, lossValue, optimizer.LearningRate, null, "the loss is not finite", ref skipped, scheduler);
+                continue;
+            }
             optimizer.ZeroGrad();
             loss.backward();
             _mixed?.CopyGradientsToMasters();
+            double? gradientNorm = null;
             if (_options.GradientClipNorm is double clip)
             {
-                optimizer.ClipGradNorm(clip);
+                gradientNorm = optimizer.ClipGradNorm(clip);
+            }
+            else if (_options.SkipNonFiniteSteps)
+            {
+                gradientNorm = GradientNorm();
+            }
+            if (gradientNorm is double norm && !double.IsFinite(norm))
+            {
+                SkipOrThrow(epoch, step + 1, lossValue, optimizer.LearningRate, norm, "the gradient norm is not finite", ref skipped, scheduler);
+                continue;
             }
             optimizer.Step();
             _mixed?.CopyMastersToWorking();
             scheduler?.Step();
 
-            lossSum += loss.item<float>() * (double)indices.Length;
+            lossSum += lossValue * indices.Length;
             correct += logits.argmax(1).eq(labels).sum().item<long>();
             seen += indices.Length;
             if (_options.LogEveryNSteps > 0 && (step + 1) % _options.LogEveryNSteps == 0)
@@ -187,7 +213,53 @@ internal sealed class TrainingLoop
                     $"epoch {epoch} step {step + 1}/{steps}: loss={lossSum / seen:F4} lr={optimizer.LearningRate:G4} examples/s={seen / clock.Elapsed.TotalSeconds:F0}");
             }
         }
-        return (lossSum / Math.Max(seen, 1), correct / (double)Math.Max(seen, 1), seen);
+        // Without clipping or skip mode a finite loss with non-finite gradients goes unseen until the next step's
+        // loss; after the last step there is none, so the weights are checked once per epoch (one sync).
+        if (!AllFinite(_optimized))
+        {
+            throw new TrainingDivergedException(epoch, steps, lastLoss, optimizer.LearningRate, null, "the weights are not finite after the epoch's last step");
+        }
+        if (seen == 0)
+        {
+            throw new TrainingDivergedException(epoch, steps, lastLoss, optimizer.LearningRate, null, "every step of the epoch was skipped");
+        }
+        return (lossSum / seen, correct / (double)seen, seen, skipped);
+    }
+
+    /// <summary>Skips a non-finite step in skip mode (within <see cref="TorchTrainerOptions.MaxSkippedSteps"/>), else throws.</summary>
+    private void SkipOrThrow(int epoch, int step, double loss, double learningRate, double? gradientNorm, string reason, ref int skipped,
+        Microsoft.ML.Optimizers.LearningRateScheduler? scheduler)
+    {
+        if (!_options.SkipNonFiniteSteps)
+        {
+            throw new TrainingDivergedException(epoch, step, loss, learningRate, gradientNorm, reason);
+        }
+        if (++_skippedInRun > _options.MaxSkippedSteps)
+        {
+            throw new TrainingDivergedException(epoch, step, loss, learningRate, gradientNorm,
+                $"{reason}, and {_skippedInRun} steps were skipped (MaxSkippedSteps is {_options.MaxSkippedSteps})");
+        }
+        skipped++;
+        _channel.Warning(MessageSensitivity.None, $"epoch {epoch} step {step}: {reason} (loss={loss:G6}); step skipped.");
+        // The schedule keeps counting the run's steps, so a skip does not stretch the warmup or the decay.
+        scheduler?.Step();
+    }
+
+    /// <summary>The global L2 norm of the optimized parameters' gradients, summed in float64 in one reduction.</summary>
+    private double GradientNorm()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor[] norms = _optimized.Select(p => p.grad).Where(g => g is not null && !g.is_sparse)
+            .Select(g => g!.to(ScalarType.Float64).norm()).ToArray();
+        return norms.Length == 0 ? 0 : stack(norms).norm().item<double>();
+    }
+
+    private static bool AllFinite(IReadOnlyList<Tensor> tensors)
+    {
+        using var scope = NewDisposeScope();
+        Tensor[] finite = tensors.Where(t => !t.is_sparse).Select(t => isfinite(t.detach()).all()).ToArray();
+        return finite.Length == 0 || stack(finite).all().item<bool>();
     }
 
     /// <summary>Mean cross-entropy and accuracy in eval mode.</summary>
