@@ -64,6 +64,12 @@ public abstract class TorchTrainerOptions
     /// <summary>Stop after this many epochs without a better validation accuracy; null trains every epoch.</summary>
     public int? EarlyStoppingPatience { get; set; }
 
+    /// <summary>
+    /// The validation metric that decides the best epoch for <see cref="EarlyStoppingPatience"/> and
+    /// <see cref="RestoreBestEpoch"/>: accuracy (default), log-loss or macro-accuracy.
+    /// </summary>
+    public BestEpochMetric BestEpochMetric { get; set; } = BestEpochMetric.Accuracy;
+
     /// <summary>With validation data, end training with the weights of the best epoch rather than the last.</summary>
     public bool RestoreBestEpoch { get; set; } = true;
 
@@ -163,6 +169,10 @@ public abstract class TorchTrainerOptions
         }
         RequireAtLeast(LogEveryNSteps, 0, nameof(LogEveryNSteps));
         RequireAtLeast(MaxSkippedSteps, 0, nameof(MaxSkippedSteps));
+        if (!Enum.IsDefined(BestEpochMetric))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BestEpochMetric), $"BestEpochMetric must be Accuracy, LogLoss or MacroAccuracy (was {(int)BestEpochMetric}).");
+        }
         string device = (Device ?? "").Trim().ToLowerInvariant();
         if (device != "cpu" && device != "auto" && device != "cuda" && !device.StartsWith("cuda:", StringComparison.Ordinal))
         {

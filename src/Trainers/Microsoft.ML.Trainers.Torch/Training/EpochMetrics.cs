@@ -18,10 +18,13 @@ public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainAccur
     /// </summary>
     public int SkippedSteps { get; init; }
 
+    /// <summary>Macro-accuracy (mean per-class recall, as ML.NET's evaluator) on the validation set, when there is one.</summary>
+    public double? ValidationMacroAccuracy { get; init; }
+
     /// <inheritdoc />
     public override string ToString()
     {
-        string validation = ValidationAccuracy is double acc ? $" val_loss={ValidationLoss:F4} val_accuracy={acc:F4}" : "";
+        string validation = ValidationAccuracy is double acc ? $" val_loss={ValidationLoss:F4} val_accuracy={acc:F4} val_macro_accuracy={ValidationMacroAccuracy:F4}" : "";
         return $"epoch {Epoch}: loss={TrainLoss:F4} accuracy={TrainAccuracy:F4}{validation} lr={LearningRate:G4} seconds={Seconds:F1} examples/s={ExamplesPerSecond:F0}" +
             (SkippedSteps > 0 ? $" skipped_steps={SkippedSteps}" : "");
     }

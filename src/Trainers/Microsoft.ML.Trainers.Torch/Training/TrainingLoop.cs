@@ -91,7 +91,7 @@ internal sealed class TrainingLoop
         progress?.SetHeader(new ProgressHeader(new[] { "loss", "accuracy", "val_loss", "val_accuracy", "lr" }, new[] { "epochs" }), null);
 
         Dictionary<string, Tensor>? best = null;
-        double bestAccuracy = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
+        double bestScore = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
         int bestEpoch = 0, epochsWithoutImprovement = 0;
         try
         {
@@ -105,20 +105,27 @@ internal sealed class TrainingLoop
                 }
                 (double loss, double accuracy, int seen, int skipped) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, scheduler, random, epoch);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
-                (double Loss, double Accuracy)? val = validation != null ? Evaluate(model, validation) : null;
+                (double Loss, double Accuracy, double MacroAccuracy)? val = validation != null ? Evaluate(model, validation) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
-                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9)) { SkippedSteps = skipped };
+                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9)) { SkippedSteps = skipped, ValidationMacroAccuracy = val?.MacroAccuracy };
                 history.Add(metrics);
                 _channel.Info(MessageSensitivity.None, metrics.ToString());
                 progress?.Checkpoint(metrics.TrainLoss, metrics.TrainAccuracy, metrics.ValidationLoss, metrics.ValidationAccuracy, metrics.LearningRate, epoch);
                 _options.EpochCallback?.Invoke(metrics);
                 _options.EpochModelCallback?.Invoke(metrics, model);
 
-                if (val is (double valLoss, double valAccuracy))
+                if (val is (double valLoss, double valAccuracy, double valMacroAccuracy))
                 {
-                    if (valAccuracy > bestAccuracy || (valAccuracy == bestAccuracy && valLoss < bestLoss))
+                    // Higher is better; log-loss is negated so one comparison serves all three metrics.
+                    double score = _options.BestEpochMetric switch
                     {
-                        bestAccuracy = valAccuracy;
+                        BestEpochMetric.LogLoss => -valLoss,
+                        BestEpochMetric.MacroAccuracy => valMacroAccuracy,
+                        _ => valAccuracy,
+                    };
+                    if (score > bestScore || (score == bestScore && valLoss < bestLoss))
+                    {
+                        bestScore = score;
                         bestLoss = valLoss;
                         bestEpoch = epoch;
                         epochsWithoutImprovement = 0;
@@ -135,7 +142,7 @@ internal sealed class TrainingLoop
                     }
                     else if (_options.EarlyStoppingPatience is int patience && ++epochsWithoutImprovement >= patience)
                     {
-                        _channel.Info(MessageSensitivity.None, $"Early stopping after epoch {epoch}: no better validation accuracy for {patience} epoch(s).");
+                        _channel.Info(MessageSensitivity.None, $"Early stopping after epoch {epoch}: no better validation {_options.BestEpochMetric} for {patience} epoch(s).");
                         break;
                     }
                 }
@@ -144,7 +151,7 @@ internal sealed class TrainingLoop
             mixed?.Finish();
             if (best != null && bestEpoch != history.Count)
             {
-                _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation accuracy {bestAccuracy:F4}).");
+                _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation {_options.BestEpochMetric} {Math.Abs(bestScore):F4}).");
                 Restore(model.Network, best);
             }
         }
@@ -262,8 +269,8 @@ internal sealed class TrainingLoop
         return finite.Length == 0 || stack(finite).all().item<bool>();
     }
 
-    /// <summary>Mean cross-entropy and accuracy in eval mode.</summary>
-    public (double Loss, double Accuracy) Evaluate(TorchClassificationModel model, ITrainingSet data)
+    /// <summary>Mean cross-entropy, accuracy and macro-accuracy (mean recall over the classes present) in eval mode.</summary>
+    public (double Loss, double Accuracy, double MacroAccuracy) Evaluate(TorchClassificationModel model, ITrainingSet data)
     {
         model.Network.eval();
         using var noGrad = no_grad();
@@ -272,6 +279,8 @@ internal sealed class TrainingLoop
         int batchSize = Math.Max(_options.ScoringBatchSize, 1);
         int[] all = Enumerable.Range(0, data.Count).ToArray();
         var unused = new Random(0);
+        var perClassTotal = new long[model.ClassCount];
+        var perClassCorrect = new long[model.ClassCount];
         for (int start = 0; start < data.Count; start += batchSize)
         {
             MLNetBridge.ThrowIfCanceled(_env);
@@ -280,9 +289,22 @@ internal sealed class TrainingLoop
             Tensor labels = Labels(data, indices, model.Device);
             Tensor logits = model.Forward(ToDevice(data.Collate(indices, augment: false, unused), model.Device)).to(ScalarType.Float32);
             lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64).item<double>();
-            correct += logits.argmax(1).eq(labels).sum().item<long>();
+            Tensor hits = logits.argmax(1).eq(labels);
+            correct += hits.sum().item<long>();
+            // Two small bincounts per batch: per-class totals and per-class hits, read in one transfer each.
+            long[] total = labels.bincount(null, model.ClassCount).cpu().data<long>().ToArray();
+            long[] right = labels.masked_select(hits).bincount(null, model.ClassCount).cpu().data<long>().ToArray();
+            for (int c = 0; c < model.ClassCount; c++)
+            {
+                perClassTotal[c] += total[c];
+                perClassCorrect[c] += right[c];
+            }
         }
-        return (lossSum / data.Count, correct / (double)data.Count);
+        // ML.NET's macro-accuracy averages the recall of the classes that occur in the data.
+        int present = perClassTotal.Count(t => t > 0);
+        double macro = present == 0 ? 0 : Enumerable.Range(0, model.ClassCount).Where(c => perClassTotal[c] > 0)
+            .Sum(c => perClassCorrect[c] / (double)perClassTotal[c]) / present;
+        return (lossSum / data.Count, correct / (double)data.Count, macro);
     }
 
     private static Tensor Labels(ITrainingSet set, ReadOnlySpan<int> indices, Device device)
