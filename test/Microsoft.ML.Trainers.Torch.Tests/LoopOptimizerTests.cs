@@ -56,7 +56,7 @@ public sealed class LoopOptimizerTests
         var loop = new TrainingLoop(ml, ((IChannelProvider)ml).Start("test"), options);
         double before = loop.Evaluate(model, data).Loss;
         var history = loop.Run(model, data, null, CPU);
-        (double after, double accuracy) = loop.Evaluate(model, data);
+        (double after, double accuracy, _) = loop.Evaluate(model, data);
         Assert.AreEqual(8, history.Count);
         Assert.IsTrue(double.IsFinite(after), $"{optimizer.AlgorithmName}: loss {after}");
         Assert.IsTrue(after < 0.8 * before, $"{optimizer.AlgorithmName} ({precision}): loss {before:F4} -> {after:F4}");
@@ -162,7 +162,7 @@ public sealed class LoopOptimizerTests
             IReadOnlyList<Tensor> inputs = data.Collate(all, false, new Random(0));
             optimizer.ZeroGrad();
             nn.functional.cross_entropy(model.Forward(inputs), data.Labels()).backward();
-            optimizer.Step(null);
+            optimizer.Step();
             due.Add(optimizer.HessianDue);
             if (optimizer.HessianDue)
             {

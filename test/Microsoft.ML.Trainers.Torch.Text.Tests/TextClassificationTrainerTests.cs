@@ -201,4 +201,16 @@ public sealed class TextClassificationTrainerTests
         TextTestData.MapLabel(ml).Append(trainer).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(64, seed: 13)));
         Assert.IsLessThan(40, trainer.TrainingHistory.Count, "separable data reaches its best validation accuracy early");
     }
+
+    [TestMethod]
+    public void BertWithAHugeSgdRateThrowsTrainingDiverged()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = TinyBert(epochs: 2);
+        // BERT's LayerNorms absorb a rate of 1e4 (huge but finite weights); 1e20 overflows float32 within a few steps.
+        options.Optimizer = new SgdOptions { LearningRate = 1e20 };
+        var error = Assert.ThrowsExactly<TrainingDivergedException>(() => Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(64, seed: 7))));
+        Assert.AreEqual(1e20, error.LearningRate, 1e8, error.Message);
+        StringAssert.Contains(error.Message, $"epoch {error.Epoch}, step {error.Step}");
+    }
 }

@@ -143,7 +143,7 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         bool pretrained = options.PretrainedWeightsPath != null;
         if (pretrained && channels != 3)
         {
-            channel.Warning(MessageSensitivity.None, "torchvision weights expect 3 channels; the first convolution will not match a 1-channel input.");
+            WarnIfFirstConvolutionMismatches(options.PretrainedWeightsPath!, channels, channel);
         }
         bool mlnet = options.Architecture == ResNetArchitecture.MLNetResNet18;
         float[] mean = options.NormalizationMean ?? (pretrained && channels == 3 ? (mlnet ? MLNetResNet18Mean : ImageNetMean) : Array.Empty<float>());
@@ -159,6 +159,25 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         }
         // Empty mean/std: computed from the training images once they are read.
         return new ImageInputSpec { ColumnName = options.ImageColumnName, Kind = kind, Channels = channels, Height = height, Width = width, Mean = mean, Std = std };
+    }
+
+    /// <summary>
+    /// Warns when the warm-start file's first convolution takes another number of channels than the images have; a
+    /// safetensors file says so in its header (weights made for 1-channel input match and get no warning).
+    /// </summary>
+    private static void WarnIfFirstConvolutionMismatches(string path, int channels, IChannel channel)
+    {
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            channel.Warning(MessageSensitivity.None, $"ImageChannels is {channels}: the first convolution of the ONNX weights '{path}' must take {channels} channels.");
+            return;
+        }
+        using var reader = new SafetensorsReader(path);
+        if (reader.TryGetInfo("conv1.weight", out SafetensorsTensorInfo conv) && conv.ShapeArray.Length == 4 && conv.ShapeArray[1] != channels)
+        {
+            channel.Warning(MessageSensitivity.None,
+                $"The weights in '{path}' expect {conv.ShapeArray[1]} input channel(s) (conv1.weight), but ImageChannels is {channels}; the first convolution will not match.");
+        }
     }
 
     private static void LoadPretrained(ImageClassificationModel model, string path, int classCount, IChannel channel)

@@ -42,6 +42,19 @@ public abstract class TorchTrainerOptions
     /// <summary>Clip the global gradient norm to this value before each step; null turns clipping off.</summary>
     public double? GradientClipNorm { get; set; }
 
+    /// <summary>
+    /// When a step's loss or gradient norm is not finite, skip it (no update, counted in
+    /// <see cref="EpochMetrics.SkippedSteps"/>) instead of stopping with a <see cref="TrainingDivergedException"/>.
+    /// Costs one gradient-norm reduction per step when <see cref="GradientClipNorm"/> is off.
+    /// </summary>
+    public bool SkipNonFiniteSteps { get; set; }
+
+    /// <summary>
+    /// With <see cref="SkipNonFiniteSteps"/>, the most steps a run may skip; one more throws
+    /// <see cref="TrainingDivergedException"/>.
+    /// </summary>
+    public int MaxSkippedSteps { get; set; } = 10;
+
     /// <summary>Exempt biases and normalization weights from weight decay (as Hugging Face's Trainer and timm do).</summary>
     public bool NoWeightDecayForBiasAndNorm { get; set; } = true;
 
@@ -56,6 +69,12 @@ public abstract class TorchTrainerOptions
 
     /// <summary>Stop after this many epochs without a better validation accuracy; null trains every epoch.</summary>
     public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>
+    /// The validation metric that decides the best epoch for <see cref="EarlyStoppingPatience"/> and
+    /// <see cref="RestoreBestEpoch"/>: accuracy (default), log-loss or macro-accuracy.
+    /// </summary>
+    public BestEpochMetric BestEpochMetric { get; set; } = BestEpochMetric.Accuracy;
 
     /// <summary>With validation data, end training with the weights of the best epoch rather than the last.</summary>
     public bool RestoreBestEpoch { get; set; } = true;
@@ -147,6 +166,11 @@ public abstract class TorchTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(Precision), $"Precision must be Float32 or MixedBFloat16 (was {(int)Precision}).");
         }
         RequireAtLeast(LogEveryNSteps, 0, nameof(LogEveryNSteps));
+        RequireAtLeast(MaxSkippedSteps, 0, nameof(MaxSkippedSteps));
+        if (!Enum.IsDefined(BestEpochMetric))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BestEpochMetric), $"BestEpochMetric must be Accuracy, LogLoss or MacroAccuracy (was {(int)BestEpochMetric}).");
+        }
         string device = (Device ?? "").Trim().ToLowerInvariant();
         if (device != "cpu" && device != "auto" && device != "cuda" && !device.StartsWith("cuda:", StringComparison.Ordinal))
         {

@@ -12,10 +12,20 @@ namespace Microsoft.ML.Trainers.Torch;
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss, double? ValidationAccuracy,
     double LearningRate, double Seconds, double ExamplesPerSecond)
 {
+    /// <summary>
+    /// Steps of the epoch dropped because their loss or gradients were not finite (only with
+    /// <see cref="TorchTrainerOptions.SkipNonFiniteSteps"/>; otherwise such a step stops training).
+    /// </summary>
+    public int SkippedSteps { get; init; }
+
+    /// <summary>Macro-accuracy (mean per-class recall, as ML.NET's evaluator) on the validation set, when there is one.</summary>
+    public double? ValidationMacroAccuracy { get; init; }
+
     /// <inheritdoc />
     public override string ToString()
     {
-        string validation = ValidationAccuracy is double acc ? $" val_loss={ValidationLoss:F4} val_accuracy={acc:F4}" : "";
-        return $"epoch {Epoch}: loss={TrainLoss:F4} accuracy={TrainAccuracy:F4}{validation} lr={LearningRate:G4} seconds={Seconds:F1} examples/s={ExamplesPerSecond:F0}";
+        string validation = ValidationAccuracy is double acc ? $" val_loss={ValidationLoss:F4} val_accuracy={acc:F4} val_macro_accuracy={ValidationMacroAccuracy:F4}" : "";
+        return $"epoch {Epoch}: loss={TrainLoss:F4} accuracy={TrainAccuracy:F4}{validation} lr={LearningRate:G4} seconds={Seconds:F1} examples/s={ExamplesPerSecond:F0}" +
+            (SkippedSteps > 0 ? $" skipped_steps={SkippedSteps}" : "");
     }
 }

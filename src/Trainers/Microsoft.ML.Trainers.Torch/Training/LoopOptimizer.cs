@@ -113,31 +113,44 @@ internal sealed class LoopOptimizer : IDisposable
         _fallback?.ZeroGrad();
     }
 
-    /// <summary>Clips (optionally), steps every optimizer and its schedule.</summary>
-    public void Step(double? gradientClipNorm)
+    /// <summary>
+    /// Clips the gradients of every dense parameter to a global L2 norm of <paramref name="maxNorm"/> and returns the
+    /// norm before clipping (non-finite when a gradient is).
+    /// </summary>
+    public double ClipGradNorm(double maxNorm)
     {
-        if (gradientClipNorm is double clip)
+        if (_fallback == null)
         {
-            if (_fallback == null)
-            {
-                _primary.ClipGradNorm(clip);
-            }
-            else
-            {
-                // One global norm over both optimizers' dense parameters, as a single optimizer would clip.
-                var denseParameters = _primary.ParameterGroups.Concat(_fallback.ParameterGroups)
-                    .Where(g => g.Rule == GroupUpdateRule.Optimizer)
-                    .SelectMany(g => g.Parameters)
-                    .ToList();
-                using var scope = NewDisposeScope();
-                nn.utils.clip_grad_norm_(denseParameters, clip);
-            }
+            return _primary.ClipGradNorm(maxNorm);
         }
+        // One global norm over both optimizers' dense parameters, as a single optimizer would clip.
+        var denseParameters = _primary.ParameterGroups.Concat(_fallback.ParameterGroups)
+            .Where(g => g.Rule == GroupUpdateRule.Optimizer)
+            .SelectMany(g => g.Parameters)
+            .ToList();
+        using var scope = NewDisposeScope();
+        return nn.utils.clip_grad_norm_(denseParameters, maxNorm);
+    }
+
+    /// <summary>Steps every optimizer and its schedule.</summary>
+    public void Step()
+    {
         _primary.Step();
         _fallback?.Step();
+        AdvanceSchedules();
+        _steps++;
+    }
+
+    /// <summary>
+    /// Leaves the weights and state untouched but advances the schedules, so that a skipped step does not stretch the
+    /// warmup or the decay.
+    /// </summary>
+    public void SkipStep() => AdvanceSchedules();
+
+    private void AdvanceSchedules()
+    {
         _primaryScheduler?.Step();
         _fallbackScheduler?.Step();
-        _steps++;
     }
 
     /// <summary>True when SophiaG's estimate is due after the step just taken (every k-th step, as the reference script).</summary>

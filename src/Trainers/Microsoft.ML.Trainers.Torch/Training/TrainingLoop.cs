@@ -20,6 +20,10 @@ internal sealed class TrainingLoop
     private readonly IChannel _channel;
     private readonly TorchTrainerOptions _options;
     private MixedPrecisionTraining? _mixed;
+    // The dense parameters the optimizer updates (float32 masters under mixed precision): their gradients are the
+    // ones checked for finiteness in skip mode, and they are checked after every epoch.
+    private IReadOnlyList<Tensor> _optimized = Array.Empty<Tensor>();
+    private int _skippedInRun;
 
     private readonly double _sparseLearningRate;
 
@@ -65,6 +69,8 @@ internal sealed class TrainingLoop
         using MixedPrecisionTraining? mixed = _options.Precision == TrainingPrecision.MixedBFloat16 ? new MixedPrecisionTraining(model.Network, named) : null;
         _mixed = mixed;
         named = mixed?.OptimizedParameters ?? named;
+        _optimized = named.Select(p => (Tensor)p.parameter).Concat(sparse).ToList();
+        _skippedInRun = 0;
 
         int batchSize = Math.Min(_options.BatchSize, train.Count);
         // A last batch of one example would break BatchNorm in train mode; it joins the next epoch instead.
@@ -78,7 +84,7 @@ internal sealed class TrainingLoop
         progress?.SetHeader(new ProgressHeader(new[] { "loss", "accuracy", "val_loss", "val_accuracy", "lr" }, new[] { "epochs" }), null);
 
         Dictionary<string, Tensor>? best = null;
-        double bestAccuracy = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
+        double bestScore = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
         int bestEpoch = 0, epochsWithoutImprovement = 0;
         try
         {
@@ -91,24 +97,31 @@ internal sealed class TrainingLoop
                     random.Shuffle(order);
                 }
                 UseTrainingPoint(optimizer);
-                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, random, epoch);
+                (double loss, double accuracy, int seen, int skipped) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, random, epoch);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
                 // Validation, callbacks and the best-epoch snapshot see the weights the model would be saved with.
                 UseEvaluationPoint(optimizer);
-                (double Loss, double Accuracy)? val = validation != null ? Evaluate(model, validation) : null;
+                (double Loss, double Accuracy, double MacroAccuracy)? val = validation != null ? Evaluate(model, validation) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
-                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9));
+                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9)) { SkippedSteps = skipped, ValidationMacroAccuracy = val?.MacroAccuracy };
                 history.Add(metrics);
                 _channel.Info(MessageSensitivity.None, metrics.ToString());
                 progress?.Checkpoint(metrics.TrainLoss, metrics.TrainAccuracy, metrics.ValidationLoss, metrics.ValidationAccuracy, metrics.LearningRate, epoch);
                 _options.EpochCallback?.Invoke(metrics);
                 _options.EpochModelCallback?.Invoke(metrics, model);
 
-                if (val is (double valLoss, double valAccuracy))
+                if (val is (double valLoss, double valAccuracy, double valMacroAccuracy))
                 {
-                    if (valAccuracy > bestAccuracy || (valAccuracy == bestAccuracy && valLoss < bestLoss))
+                    // Higher is better; log-loss is negated so one comparison serves all three metrics.
+                    double score = _options.BestEpochMetric switch
                     {
-                        bestAccuracy = valAccuracy;
+                        BestEpochMetric.LogLoss => -valLoss,
+                        BestEpochMetric.MacroAccuracy => valMacroAccuracy,
+                        _ => valAccuracy,
+                    };
+                    if (score > bestScore || (score == bestScore && valLoss < bestLoss))
+                    {
+                        bestScore = score;
                         bestLoss = valLoss;
                         bestEpoch = epoch;
                         epochsWithoutImprovement = 0;
@@ -125,7 +138,7 @@ internal sealed class TrainingLoop
                     }
                     else if (_options.EarlyStoppingPatience is int patience && ++epochsWithoutImprovement >= patience)
                     {
-                        _channel.Info(MessageSensitivity.None, $"Early stopping after epoch {epoch}: no better validation accuracy for {patience} epoch(s).");
+                        _channel.Info(MessageSensitivity.None, $"Early stopping after epoch {epoch}: no better validation {_options.BestEpochMetric} for {patience} epoch(s).");
                         break;
                     }
                 }
@@ -136,7 +149,7 @@ internal sealed class TrainingLoop
             mixed?.Finish();
             if (best != null && bestEpoch != history.Count)
             {
-                _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation accuracy {bestAccuracy:F4}).");
+                _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation {_options.BestEpochMetric} {Math.Abs(bestScore):F4}).");
                 Restore(model.Network, best);
             }
             if (optimizer.HessianRefreshes > 0)
@@ -158,13 +171,14 @@ internal sealed class TrainingLoop
         return history;
     }
 
-    private (double Loss, double Accuracy, int Seen) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
+    private (double Loss, double Accuracy, int Seen, int Skipped) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
         int steps, LoopOptimizer optimizer, Random random, int epoch)
     {
         model.Network.train();
         double lossSum = 0;
         long correct = 0;
-        int seen = 0;
+        int seen = 0, skipped = 0;
+        double lastLoss = double.NaN;
         var clock = Stopwatch.StartNew();
         for (int step = 0; step < steps; step++)
         {
@@ -176,17 +190,40 @@ internal sealed class TrainingLoop
             IReadOnlyList<Tensor> inputs = ToDevice(train.Collate(indices, augment: true, random), model.Device);
             Tensor logits = model.Forward(inputs).to(ScalarType.Float32);
             Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
+            // The loop reads the loss every step anyway; reading it before the update lets a non-finite one stop
+            // (or skip) the step before it poisons the weights.
+            double lossValue = loss.item<float>();
+            lastLoss = lossValue;
+            if (!double.IsFinite(lossValue))
+            {
+                SkipOrThrow(epoch, step + 1, lossValue, optimizer.LearningRate, null, "the loss is not finite", ref skipped, optimizer);
+                continue;
+            }
             optimizer.ZeroGrad();
             loss.backward();
             _mixed?.CopyGradientsToMasters();
-            optimizer.Step(_options.GradientClipNorm);
+            double? gradientNorm = null;
+            if (_options.GradientClipNorm is double clip)
+            {
+                gradientNorm = optimizer.ClipGradNorm(clip);
+            }
+            else if (_options.SkipNonFiniteSteps)
+            {
+                gradientNorm = GradientNorm();
+            }
+            if (gradientNorm is double norm && !double.IsFinite(norm))
+            {
+                SkipOrThrow(epoch, step + 1, lossValue, optimizer.LearningRate, norm, "the gradient norm is not finite", ref skipped, optimizer);
+                continue;
+            }
+            optimizer.Step();
             _mixed?.CopyMastersToWorking();
             if (optimizer.HessianDue)
             {
                 optimizer.RefreshHessian(() => model.Forward(inputs), _mixed is null ? null : _mixed.CopyGradientsToMasters);
             }
 
-            lossSum += loss.item<float>() * (double)indices.Length;
+            lossSum += lossValue * indices.Length;
             correct += logits.argmax(1).eq(labels).sum().item<long>();
             seen += indices.Length;
             if (_options.LogEveryNSteps > 0 && (step + 1) % _options.LogEveryNSteps == 0)
@@ -195,11 +232,56 @@ internal sealed class TrainingLoop
                     $"epoch {epoch} step {step + 1}/{steps}: loss={lossSum / seen:F4} lr={optimizer.LearningRate:G4} examples/s={seen / clock.Elapsed.TotalSeconds:F0}");
             }
         }
-        return (lossSum / Math.Max(seen, 1), correct / (double)Math.Max(seen, 1), seen);
+        // Without clipping or skip mode a finite loss with non-finite gradients goes unseen until the next step's
+        // loss; after the last step there is none, so the weights are checked once per epoch (one sync).
+        if (!AllFinite(_optimized))
+        {
+            throw new TrainingDivergedException(epoch, steps, lastLoss, optimizer.LearningRate, null, "the weights are not finite after the epoch's last step");
+        }
+        if (seen == 0)
+        {
+            throw new TrainingDivergedException(epoch, steps, lastLoss, optimizer.LearningRate, null, "every step of the epoch was skipped");
+        }
+        return (lossSum / seen, correct / (double)seen, seen, skipped);
     }
 
-    /// <summary>Mean cross-entropy and accuracy in eval mode.</summary>
-    public (double Loss, double Accuracy) Evaluate(TorchClassificationModel model, ITrainingSet data)
+    /// <summary>Skips a non-finite step in skip mode (within <see cref="TorchTrainerOptions.MaxSkippedSteps"/>), else throws.</summary>
+    private void SkipOrThrow(int epoch, int step, double loss, double learningRate, double? gradientNorm, string reason, ref int skipped,
+        LoopOptimizer optimizer)
+    {
+        if (!_options.SkipNonFiniteSteps)
+        {
+            throw new TrainingDivergedException(epoch, step, loss, learningRate, gradientNorm, reason);
+        }
+        if (++_skippedInRun > _options.MaxSkippedSteps)
+        {
+            throw new TrainingDivergedException(epoch, step, loss, learningRate, gradientNorm,
+                $"{reason}, and {_skippedInRun} steps were skipped (MaxSkippedSteps is {_options.MaxSkippedSteps})");
+        }
+        skipped++;
+        _channel.Warning(MessageSensitivity.None, $"epoch {epoch} step {step}: {reason} (loss={loss:G6}); step skipped.");
+        optimizer.SkipStep();
+    }
+
+    /// <summary>The global L2 norm of the optimized parameters' gradients, summed in float64 in one reduction.</summary>
+    private double GradientNorm()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor[] norms = _optimized.Select(p => p.grad).Where(g => g is not null && !g.is_sparse)
+            .Select(g => g!.to(ScalarType.Float64).norm()).ToArray();
+        return norms.Length == 0 ? 0 : stack(norms).norm().item<double>();
+    }
+
+    private static bool AllFinite(IReadOnlyList<Tensor> tensors)
+    {
+        using var scope = NewDisposeScope();
+        Tensor[] finite = tensors.Where(t => !t.is_sparse).Select(t => isfinite(t.detach()).all()).ToArray();
+        return finite.Length == 0 || stack(finite).all().item<bool>();
+    }
+
+    /// <summary>Mean cross-entropy, accuracy and macro-accuracy (mean recall over the classes present) in eval mode.</summary>
+    public (double Loss, double Accuracy, double MacroAccuracy) Evaluate(TorchClassificationModel model, ITrainingSet data)
     {
         model.Network.eval();
         using var noGrad = no_grad();
@@ -208,6 +290,8 @@ internal sealed class TrainingLoop
         int batchSize = Math.Max(_options.ScoringBatchSize, 1);
         int[] all = Enumerable.Range(0, data.Count).ToArray();
         var unused = new Random(0);
+        var perClassTotal = new long[model.ClassCount];
+        var perClassCorrect = new long[model.ClassCount];
         for (int start = 0; start < data.Count; start += batchSize)
         {
             MLNetBridge.ThrowIfCanceled(_env);
@@ -216,9 +300,22 @@ internal sealed class TrainingLoop
             Tensor labels = Labels(data, indices, model.Device);
             Tensor logits = model.Forward(ToDevice(data.Collate(indices, augment: false, unused), model.Device)).to(ScalarType.Float32);
             lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64).item<double>();
-            correct += logits.argmax(1).eq(labels).sum().item<long>();
+            Tensor hits = logits.argmax(1).eq(labels);
+            correct += hits.sum().item<long>();
+            // Two small bincounts per batch: per-class totals and per-class hits, read in one transfer each.
+            long[] total = labels.bincount(null, model.ClassCount).cpu().data<long>().ToArray();
+            long[] right = labels.masked_select(hits).bincount(null, model.ClassCount).cpu().data<long>().ToArray();
+            for (int c = 0; c < model.ClassCount; c++)
+            {
+                perClassTotal[c] += total[c];
+                perClassCorrect[c] += right[c];
+            }
         }
-        return (lossSum / data.Count, correct / (double)data.Count);
+        // ML.NET's macro-accuracy averages the recall of the classes that occur in the data.
+        int present = perClassTotal.Count(t => t > 0);
+        double macro = present == 0 ? 0 : Enumerable.Range(0, model.ClassCount).Where(c => perClassTotal[c] > 0)
+            .Sum(c => perClassCorrect[c] / (double)perClassTotal[c]) / present;
+        return (lossSum / data.Count, correct / (double)data.Count, macro);
     }
 
     private void UseEvaluationPoint(LoopOptimizer optimizer)

@@ -1,0 +1,98 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Optimizers;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers.Torch;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Extensions.Tests;
+
+/// <summary>The metric that picks the best epoch: log-loss restores the lowest-loss epoch; macro-accuracy is mean per-class recall.</summary>
+[TestClass]
+public sealed class BestEpochMetricTests
+{
+    private sealed class LoopOptions : TorchTrainerOptions
+    {
+    }
+
+    /// <summary>Noisy, imbalanced 3-class examples of 4 features (class 0 twice as common).</summary>
+    private sealed class NoisySet : ITrainingSet
+    {
+        private readonly float[][] _features;
+        private readonly int[] _labels;
+
+        public NoisySet(int count, int seed)
+        {
+            var random = new Random(seed);
+            _labels = Enumerable.Range(0, count).Select(i => i % 4 == 3 ? 2 : i % 4 == 2 ? 1 : 0).ToArray();
+            _features = _labels.Select(l => Enumerable.Range(0, 4).Select(j => (float)(2 * random.NextDouble() + (j == l ? 1 : 0))).ToArray()).ToArray();
+        }
+
+        public int Count => _labels.Length;
+
+        public int GetLabel(int index) => _labels[index];
+
+        public IReadOnlyList<Tensor> Collate(ReadOnlySpan<int> indices, bool augment, Random random)
+        {
+            float[] data = new float[indices.Length * 4];
+            for (int i = 0; i < indices.Length; i++)
+            {
+                _features[indices[i]].CopyTo(data, i * 4);
+            }
+            return new[] { tensor(data, new long[] { indices.Length, 4 }) };
+        }
+
+        public ITrainingSet Subset(int[] indices) => throw new NotSupportedException();
+    }
+
+    [TestMethod]
+    public void LogLossRestoresTheLowestValidationLossEpoch()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = new LoopOptions
+        {
+            Epochs = 12,
+            BatchSize = 8,
+            // A rate high enough that the validation loss wobbles from epoch to epoch.
+            Optimizer = new SgdOptions { LearningRate = 2.0, Momentum = 0.9 },
+            BestEpochMetric = BestEpochMetric.LogLoss,
+            RestoreBestEpoch = true,
+        };
+        options.Validate();
+        using var model = new LinearTestModel("Features", 4, 3);
+        using IChannel channel = ((IHostEnvironment)ml).Start("test");
+        var loop = new TrainingLoop(ml, channel, options);
+        var validation = new NoisySet(60, seed: 9);
+        IReadOnlyList<EpochMetrics> history = loop.Run(model, new NoisySet(96, seed: 4), validation, CPU);
+        string epochs = string.Join("\n", history);
+
+        double lowest = history.Min(h => h.ValidationLoss!.Value);
+        Assert.AreNotEqual(lowest, history[^1].ValidationLoss!.Value, "the restore is observable:\n" + epochs);
+        (double loss, double accuracy, double macro) = loop.Evaluate(model, validation);
+        Assert.AreEqual(lowest, loss, 1e-9, "the restored weights are the lowest-loss epoch's:\n" + epochs);
+
+        // Macro-accuracy: the mean over classes of the fraction of that class predicted right.
+        using var scope = NewDisposeScope();
+        long[] predicted = model.Forward(validation.Collate(Enumerable.Range(0, validation.Count).ToArray(), false, new Random(0)))
+            .argmax(1).data<long>().ToArray();
+        double expected = Enumerable.Range(0, 3).Average(c =>
+        {
+            int[] members = Enumerable.Range(0, validation.Count).Where(i => validation.GetLabel(i) == c).ToArray();
+            return members.Count(i => predicted[i] == c) / (double)members.Length;
+        });
+        Assert.AreEqual(expected, macro, 1e-12);
+        Assert.AreNotEqual(accuracy, macro, "imbalanced classes: macro differs from micro here");
+        Assert.IsTrue(history.All(h => h.ValidationMacroAccuracy.HasValue), epochs);
+    }
+
+    [TestMethod]
+    public void AnUndefinedMetricIsRejectedByValidate()
+    {
+        var options = new LoopOptions { BestEpochMetric = (BestEpochMetric)7 };
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate);
+        Assert.AreEqual("BestEpochMetric", error.ParamName);
+    }
+}
