@@ -72,13 +72,16 @@ internal sealed class TrainingLoop
             groups.Add(ParameterGroup.SparseSgd(sparse, _sparseLearningRate));
         }
 
-        int batchSize = Math.Min(_options.BatchSize, train.Count);
+        int microBatchSize = Math.Min(_options.BatchSize, train.Count);
+        // The examples of one optimizer step: GradientAccumulationSteps micro-batches.
+        int batchSize = (int)Math.Min((long)microBatchSize * _options.GradientAccumulationSteps, train.Count);
         // A last batch of one example would break BatchNorm in train mode; it joins the next epoch instead.
         int stepsPerEpoch = train.Count / batchSize + (train.Count % batchSize > 1 ? 1 : 0);
         long totalSteps = (long)stepsPerEpoch * _options.Epochs;
 
         using Optimizer optimizer = _options.Optimizer.Create(groups);
         Microsoft.ML.Optimizers.LearningRateScheduler? scheduler = _options.Schedule?.Create(optimizer, totalSteps);
+        using ModelEma? ema = _options.EmaDecay is double decay ? ApplyEma(model, null, decay) : null;
         var random = new Random(_options.Seed);
         var history = new List<EpochMetrics>();
         IProgressChannel? progress = (_env as IProgressChannelProvider)?.StartProgressChannel("Training");
@@ -97,9 +100,9 @@ internal sealed class TrainingLoop
                 {
                     random.Shuffle(order);
                 }
-                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, scheduler, random, epoch);
+                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, microBatchSize, stepsPerEpoch, optimizer, scheduler, ema, random, epoch);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
-                (double Loss, double Accuracy)? val = validation != null ? Evaluate(model, validation) : null;
+                (double Loss, double Accuracy)? val = validation != null ? EvaluateWithEma(model, validation, ema) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
                     clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9));
                 history.Add(metrics);
@@ -119,7 +122,7 @@ internal sealed class TrainingLoop
                         if (_options.RestoreBestEpoch && epoch < _options.Epochs)
                         {
                             DisposeAll(best);
-                            best = mixed?.Snapshot() ?? Snapshot(model.Network);
+                            best = ema?.Snapshot() ?? mixed?.Snapshot() ?? Snapshot(model.Network);
                         }
                         else
                         {
@@ -136,6 +139,8 @@ internal sealed class TrainingLoop
             }
             // The float32 network must be back before the best epoch's float32 weights are restored into it.
             mixed?.Finish();
+            // With an EMA the trained model is the average (replaced below by the best epoch's average if that is earlier).
+            ema?.CopyTo(model.Network);
             if (best != null && bestEpoch != history.Count)
             {
                 _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation accuracy {bestAccuracy:F4}).");
@@ -151,7 +156,7 @@ internal sealed class TrainingLoop
     }
 
     private (double Loss, double Accuracy, int Seen) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
-        int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, Random random, int epoch)
+        int microBatchSize, int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, ModelEma? ema, Random random, int epoch)
     {
         model.Network.train();
         double lossSum = 0;
@@ -163,12 +168,29 @@ internal sealed class TrainingLoop
             MLNetBridge.ThrowIfCanceled(_env);
             int start = step * batchSize;
             ReadOnlySpan<int> indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
-            using var scope = NewDisposeScope();
-            Tensor labels = Labels(train, indices, model.Device);
-            Tensor logits = model.Forward(ToDevice(train.Collate(indices, augment: true, random), model.Device)).to(ScalarType.Float32);
-            Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
             optimizer.ZeroGrad();
-            loss.backward();
+            foreach ((int microStart, int microLength) in GradientAccumulation.Split(indices.Length, microBatchSize))
+            {
+                using var microScope = NewDisposeScope();
+                ReadOnlySpan<int> micro = indices.Slice(microStart, microLength);
+                Tensor labels = Labels(train, micro, model.Device);
+                Tensor logits = model.Forward(ToDevice(train.Collate(micro, augment: true, random), model.Device)).to(ScalarType.Float32);
+                Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
+                if (microLength == indices.Length)
+                {
+                    loss.backward();
+                }
+                else
+                {
+                    // Weighted so that the accumulated gradient is the whole batch's mean, even for a short last batch.
+                    using Scalar weight = GradientAccumulation.LossWeight(microLength, indices.Length).ToScalar();
+                    loss.mul(weight).backward();
+                }
+                lossSum += loss.item<float>() * (double)microLength;
+                correct += logits.argmax(1).eq(labels).sum().item<long>();
+                seen += microLength;
+            }
+            using var scope = NewDisposeScope();
             _mixed?.CopyGradientsToMasters();
             if (_options.GradientClipNorm is double clip)
             {
@@ -177,10 +199,10 @@ internal sealed class TrainingLoop
             optimizer.Step();
             _mixed?.CopyMastersToWorking();
             scheduler?.Step();
-
-            lossSum += loss.item<float>() * (double)indices.Length;
-            correct += logits.argmax(1).eq(labels).sum().item<long>();
-            seen += indices.Length;
+            if (ema != null)
+            {
+                ApplyEma(model, ema, 0);
+            }
             if (_options.LogEveryNSteps > 0 && (step + 1) % _options.LogEveryNSteps == 0)
             {
                 _channel.Info(MessageSensitivity.None,
@@ -188,6 +210,51 @@ internal sealed class TrainingLoop
             }
         }
         return (lossSum / Math.Max(seen, 1), correct / (double)Math.Max(seen, 1), seen);
+    }
+
+    /// <summary>
+    /// Starts (<paramref name="ema"/> null) or updates the EMA from the state it averages: the network's, or under
+    /// mixed precision the float32 masters, so the average never sees bfloat16-rounded weights.
+    /// </summary>
+    private ModelEma? ApplyEma(TorchClassificationModel model, ModelEma? ema, double decay)
+    {
+        Dictionary<string, Tensor>? masters = _mixed?.Snapshot();
+        try
+        {
+            IEnumerable<(string, Tensor)> state = masters != null
+                ? masters.Select(p => (p.Key, p.Value))
+                : model.Network.state_dict().Select(p => (p.Key, p.Value));
+            if (ema == null)
+            {
+                return new ModelEma(state, decay, _options.EmaWarmup);
+            }
+            ema.Update(state);
+            return ema;
+        }
+        finally
+        {
+            DisposeAll(masters);
+        }
+    }
+
+    /// <summary><see cref="Evaluate"/> with the EMA's weights when there is one, the training weights restored afterwards.</summary>
+    private (double Loss, double Accuracy) EvaluateWithEma(TorchClassificationModel model, ITrainingSet data, ModelEma? ema)
+    {
+        if (ema == null)
+        {
+            return Evaluate(model, data);
+        }
+        Dictionary<string, Tensor> training = Snapshot(model.Network);
+        try
+        {
+            ema.CopyTo(model.Network);
+            return Evaluate(model, data);
+        }
+        finally
+        {
+            Restore(model.Network, training);
+            DisposeAll(training);
+        }
     }
 
     /// <summary>Mean cross-entropy and accuracy in eval mode.</summary>
