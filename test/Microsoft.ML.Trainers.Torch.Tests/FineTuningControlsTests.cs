@@ -48,6 +48,31 @@ public sealed class FineTuningControlsTests
         public ITrainingSet Subset(int[] indices) => new VectorSet(indices.Select(i => _features[i]).ToArray(), indices.Select(i => _labels[i]).ToArray());
     }
 
+    /// <summary>A two-layer MLP whose first layer plays the pretrained backbone (training only; never scored or saved).</summary>
+    private sealed class BackboneTestModel : TorchClassificationModel
+    {
+        private readonly nn.Module<Tensor, Tensor> _network;
+
+        public BackboneTestModel() : base(Classes)
+        {
+            _network = nn.Sequential(("body", nn.Linear(Features, 8)), ("relu", nn.ReLU()), ("head", nn.Linear(8, Classes)));
+        }
+
+        public override nn.Module Network => _network;
+
+        public override IReadOnlyCollection<string> BackboneParameterNames => new HashSet<string> { "body.weight", "body.bias" };
+
+        public override IReadOnlyList<string> InputColumnNames => new[] { "Features" };
+
+        public override void CheckInputSchema(Microsoft.ML.DataViewSchema schema) => throw new NotSupportedException("training-only test model");
+
+        public override IBatchFeaturizer CreateFeaturizer(Microsoft.ML.DataViewRow row) => throw new NotSupportedException("training-only test model");
+
+        public override Tensor Forward(IReadOnlyList<Tensor> inputs) => _network.forward(inputs[0]);
+
+        public override void Save(System.IO.Stream stream) => throw new NotSupportedException("training-only test model");
+    }
+
     private const int Features = 5, Classes = 3;
 
     private static VectorSet MakeData(int count, int seed)
@@ -69,7 +94,7 @@ public sealed class FineTuningControlsTests
         return new LinearTestModel("Features", Features, Classes);
     }
 
-    private static IReadOnlyList<EpochMetrics> Train(LinearTestModel model, ITrainingSet data, TorchTrainerOptions options, ITrainingSet? validation = null)
+    private static IReadOnlyList<EpochMetrics> Train(TorchClassificationModel model, ITrainingSet data, TorchTrainerOptions options, ITrainingSet? validation = null)
     {
         options.Validate();
         IHostEnvironment env = new MLContext(1);
@@ -234,5 +259,50 @@ public sealed class FineTuningControlsTests
         using IChannel channel = env.Start("test");
         (double loss, _) = new TrainingLoop(env, channel, options).Evaluate(model, validation);
         Assert.AreEqual(loss, history[^1].ValidationLoss!.Value, 1e-6);
+    }
+
+    private static double[] Named(nn.Module network, string prefix) =>
+        network.named_parameters().Where(p => p.name.StartsWith(prefix)).SelectMany(p => p.parameter.detach().to(ScalarType.Float64).data<double>().ToArray()).ToArray();
+
+    private static double MaxChange(double[] a, double[] b) => a.Zip(b).Max(p => Math.Abs(p.First - p.Second));
+
+    [TestMethod]
+    public void AFrozenBackboneStaysPutUntilItsEpochsAreOver()
+    {
+        VectorSet data = MakeData(24, 23);
+        var body = new List<double[]>();
+        var head = new List<double[]>();
+        var options = new LoopOptions
+        {
+            Epochs = 2,
+            BatchSize = 8,
+            FreezeBackboneEpochs = 1,
+            // Weight decay and momentum would move a parameter with a zero gradient: frozen ones must get none.
+            Optimizer = new AdamWOptions { LearningRate = 0.05, WeightDecay = 0.1 },
+            NoWeightDecayForBiasAndNorm = false,
+            EpochModelCallback = (_, m) =>
+            {
+                body.Add(Named(m.Network, "body."));
+                head.Add(Named(m.Network, "head."));
+            },
+        };
+        random.manual_seed(29);
+        using var model = new BackboneTestModel();
+        double[] body0 = Named(model.Network, "body."), head0 = Named(model.Network, "head.");
+        Train(model, data, options);
+
+        Assert.AreEqual(0.0, MaxChange(body0, body[0]), "the backbone must not move in the frozen epoch");
+        Assert.IsTrue(MaxChange(head0, head[0]) > 1e-3, "the head trains in the frozen epoch");
+        Assert.IsTrue(MaxChange(body[0], body[1]) > 1e-3, "the backbone trains after unfreezing");
+        Assert.IsTrue(model.Network.parameters().All(p => p.requires_grad), "training ends with every parameter trainable");
+    }
+
+    [TestMethod]
+    public void FreezingAModelWithoutABackboneIsRefused()
+    {
+        using var model = MakeModel(1);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Train(model, MakeData(8, 1), new LoopOptions { Epochs = 1, FreezeBackboneEpochs = 1 }));
+        StringAssert.Contains(e.Message, "FreezeBackboneEpochs");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new LoopOptions { FreezeBackboneEpochs = -1 }.Validate());
     }
 }

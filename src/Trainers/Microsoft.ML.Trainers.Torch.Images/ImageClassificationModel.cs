@@ -38,6 +38,10 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
     /// <inheritdoc />
     public override nn.Module Network => _network;
 
+    /// <summary>Everything but the final fully connected layer <c>fc</c>.</summary>
+    public override IReadOnlyCollection<string> BackboneParameterNames =>
+        _network.named_parameters().Select(p => p.name).Where(n => !n.StartsWith("fc.", StringComparison.Ordinal)).ToHashSet();
+
     /// <inheritdoc />
     public override IReadOnlyList<string> InputColumnNames => new[] { Input.ColumnName };
 

@@ -48,6 +48,13 @@ public abstract class TorchClassificationModel : IDisposable
     /// </summary>
     public virtual IReadOnlyCollection<string> SparseGradientParameterNames => Array.Empty<string>();
 
+    /// <summary>
+    /// Names (as in <c>named_parameters()</c>) of the pretrained feature extractor's parameters, as opposed to the
+    /// classification head; <see cref="TorchTrainerOptions.FreezeBackboneEpochs"/> trains only the head for a while.
+    /// Empty when the model has no such split.
+    /// </summary>
+    public virtual IReadOnlyCollection<string> BackboneParameterNames => Array.Empty<string>();
+
     /// <summary>The device the network lives on.</summary>
     public Device Device { get; private set; } = CPU;
 

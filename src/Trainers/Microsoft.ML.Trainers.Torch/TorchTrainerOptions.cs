@@ -41,6 +41,14 @@ public abstract class TorchTrainerOptions
     /// <summary>With <see cref="EmaDecay"/>, ramp the decay up as <c>min(EmaDecay, (1 + t) / (10 + t))</c> over updates t.</summary>
     public bool EmaWarmup { get; set; }
 
+    /// <summary>
+    /// Train only the classification head for this many first epochs, then everything (fine-tuning a pretrained
+    /// backbone without wrecking it while the new head is random); 0 (default) trains everything from the start.
+    /// Frozen parameters get no gradient, so the optimizer skips them entirely (no weight decay, no state change);
+    /// BatchNorm layers of a frozen backbone still update their running statistics (as fastai's freeze).
+    /// </summary>
+    public int FreezeBackboneEpochs { get; set; }
+
     /// <summary>Rows per forward pass when the trained transformer scores data.</summary>
     public int ScoringBatchSize { get; set; } = 128;
 
@@ -130,6 +138,7 @@ public abstract class TorchTrainerOptions
         RequireAtLeast(BatchSize, 1, nameof(BatchSize));
         RequireAtLeast(ScoringBatchSize, 1, nameof(ScoringBatchSize));
         RequireAtLeast(GradientAccumulationSteps, 1, nameof(GradientAccumulationSteps));
+        RequireAtLeast(FreezeBackboneEpochs, 0, nameof(FreezeBackboneEpochs));
         if (EmaDecay is double ema && (!double.IsFinite(ema) || ema < 0 || ema >= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(EmaDecay), $"EmaDecay must be in [0, 1) or null (was {ema}).");

@@ -50,6 +50,10 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
     /// <inheritdoc />
     public override nn.Module Network => _network;
 
+    /// <summary>Everything but the classification layer <c>classifier</c> (the encoder and its pooler).</summary>
+    public override IReadOnlyCollection<string> BackboneParameterNames =>
+        _network.named_parameters().Select(p => p.name).Where(n => !n.StartsWith("classifier.", StringComparison.Ordinal)).ToHashSet();
+
     /// <inheritdoc />
     public override IReadOnlyList<string> InputColumnNames => _columns.Names;
 

@@ -81,6 +81,7 @@ internal sealed class TrainingLoop
 
         using Optimizer optimizer = _options.Optimizer.Create(groups);
         Microsoft.ML.Optimizers.LearningRateScheduler? scheduler = _options.Schedule?.Create(optimizer, totalSteps);
+        using var freezing = new BackboneFreezing(model, _options.FreezeBackboneEpochs);
         using ModelEma? ema = _options.EmaDecay is double decay ? ApplyEma(model, null, decay) : null;
         var random = new Random(_options.Seed);
         var history = new List<EpochMetrics>();
@@ -100,7 +101,8 @@ internal sealed class TrainingLoop
                 {
                     random.Shuffle(order);
                 }
-                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, microBatchSize, stepsPerEpoch, optimizer, scheduler, ema, random, epoch);
+                freezing.Apply(epoch);
+                (double loss, double accuracy, int seen) = TrainEpoch(model, train, order, batchSize, microBatchSize, stepsPerEpoch, optimizer, scheduler, ema, random, epoch, freezing.IsFrozen(epoch));
                 double trainSeconds = clock.Elapsed.TotalSeconds;
                 (double Loss, double Accuracy)? val = validation != null ? EvaluateWithEma(model, validation, ema) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
@@ -156,7 +158,8 @@ internal sealed class TrainingLoop
     }
 
     private (double Loss, double Accuracy, int Seen) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
-        int microBatchSize, int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, ModelEma? ema, Random random, int epoch)
+        int microBatchSize, int steps, Optimizer optimizer, Microsoft.ML.Optimizers.LearningRateScheduler? scheduler, ModelEma? ema, Random random, int epoch,
+        bool backboneFrozen)
     {
         model.Network.train();
         double lossSum = 0;
@@ -168,7 +171,8 @@ internal sealed class TrainingLoop
             MLNetBridge.ThrowIfCanceled(_env);
             int start = step * batchSize;
             ReadOnlySpan<int> indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
-            optimizer.ZeroGrad();
+            // Frozen parameters must have no gradient (not a zero one) for the optimizer to skip them.
+            optimizer.ZeroGrad(setToNone: backboneFrozen);
             foreach ((int microStart, int microLength) in GradientAccumulation.Split(indices.Length, microBatchSize))
             {
                 using var microScope = NewDisposeScope();
