@@ -310,4 +310,32 @@ public sealed class FineTuningControlsTests
         StringAssert.Contains(e.Message, "FreezeBackboneEpochs");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new LoopOptions { FreezeBackboneEpochs = -1 }.Validate());
     }
+
+    [TestMethod]
+    public void TheLearningRateFinderRampsSuggestsARateBelowDivergenceAndLeavesTheModelAlone()
+    {
+        VectorSet data = MakeData(64, 31);
+        using var model = MakeModel(37);
+        double[] before = Weights(model.Network);
+        var options = new LoopOptions { BatchSize = 16, Optimizer = new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 } };
+        LearningRateFinderResult result = LearningRateFinder.Run(model, data, options, 1e-5, 1e5, 100);
+
+        Assert.AreEqual(0.0, MaxChange(before, Weights(model.Network)), "the finder must not train the model");
+        var points = result.Points;
+        Assert.IsTrue(points.Count > 20, $"{points.Count} points");
+        Assert.AreEqual(1e-5, points[0].LearningRate, 1e-12);
+        for (int i = 1; i < points.Count; i++)
+        {
+            // Exponential ramp: a constant ratio of (1e5 / 1e-5)^(1/99) between steps.
+            Assert.AreEqual(Math.Pow(1e10, 1 / 99.0), points[i].LearningRate / points[i - 1].LearningRate, 1e-9);
+        }
+        // SGD with momentum at rates in the thousands makes the loss blow up: the test stops before the end.
+        Assert.IsTrue(points.Count < 100, $"no divergence seen in {points.Count} points: " + string.Join(" ", points.Select(p => $"{p.LearningRate:G2}:{p.SmoothedLoss:G3}")));
+        Assert.IsTrue(points[^1].SmoothedLoss > 4 * points.Min(p => p.SmoothedLoss));
+        Assert.IsTrue(result.SuggestedLearningRate >= points[0].LearningRate && result.SuggestedLearningRate < points[^1].LearningRate,
+            $"suggested {result.SuggestedLearningRate}, diverged at {points[^1].LearningRate}");
+        // The suggestion is a rate where the loss was falling.
+        int at = points.ToList().FindIndex(p => p.LearningRate == result.SuggestedLearningRate);
+        Assert.IsTrue(points[at + 1].SmoothedLoss < points[at - 1].SmoothedLoss);
+    }
 }
