@@ -54,6 +54,15 @@ public abstract class TorchClassificationModel : IDisposable
     /// </summary>
     public virtual string? HeadModuleName => null;
 
+    /// <summary>
+    /// Names (as in <c>named_parameters()</c>) of the pretrained feature extractor's parameters: everything outside
+    /// <see cref="HeadModuleName"/>. <see cref="TorchTrainerOptions.FreezeBackboneEpochs"/> trains only the head for a
+    /// while. Empty when the model has no head to single out.
+    /// </summary>
+    public IReadOnlyCollection<string> BackboneParameterNames => HeadModuleName is string head
+        ? Network.named_parameters().Select(p => p.name).Where(n => !n.StartsWith(head + ".", StringComparison.Ordinal)).ToHashSet()
+        : Array.Empty<string>();
+
     /// <summary>The device the network lives on.</summary>
     public Device Device { get; private set; } = CPU;
 

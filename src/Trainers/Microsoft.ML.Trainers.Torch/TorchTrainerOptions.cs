@@ -24,6 +24,31 @@ public abstract class TorchTrainerOptions
     /// <summary>Examples per optimizer step.</summary>
     public int BatchSize { get; set; } = 32;
 
+    /// <summary>
+    /// Micro-batches of <see cref="BatchSize"/> examples whose gradients add up before each optimizer step (default 1):
+    /// N steps of accumulation train like one batch of N·BatchSize for models without batch statistics (BatchNorm
+    /// still normalizes each micro-batch). Clipping, the optimizer and the schedule step once per accumulated batch.
+    /// </summary>
+    public int GradientAccumulationSteps { get; set; } = 1;
+
+    /// <summary>
+    /// Keep an exponential moving average of the weights with this decay (timm's <c>--model-ema</c>; 0.9998 is
+    /// timm's default, smaller values suit short trainings); null (default) turns it off. When on, validation,
+    /// the best-epoch choice and the trained model use the averaged weights.
+    /// </summary>
+    public double? EmaDecay { get; set; }
+
+    /// <summary>With <see cref="EmaDecay"/>, ramp the decay up as <c>min(EmaDecay, (1 + t) / (10 + t))</c> over updates t.</summary>
+    public bool EmaWarmup { get; set; }
+
+    /// <summary>
+    /// Train only the classification head for this many first epochs, then everything (fine-tuning a pretrained
+    /// backbone without wrecking it while the new head is random); 0 (default) trains everything from the start.
+    /// Frozen parameters get no gradient, so the optimizer skips them entirely (no weight decay, no state change);
+    /// BatchNorm layers of a frozen backbone still update their running statistics (as fastai's freeze).
+    /// </summary>
+    public int FreezeBackboneEpochs { get; set; }
+
     /// <summary>Rows per forward pass when the trained transformer scores data.</summary>
     public int ScoringBatchSize { get; set; } = 128;
 
@@ -137,6 +162,12 @@ public abstract class TorchTrainerOptions
         RequireAtLeast(Epochs, 1, nameof(Epochs));
         RequireAtLeast(BatchSize, 1, nameof(BatchSize));
         RequireAtLeast(ScoringBatchSize, 1, nameof(ScoringBatchSize));
+        RequireAtLeast(GradientAccumulationSteps, 1, nameof(GradientAccumulationSteps));
+        RequireAtLeast(FreezeBackboneEpochs, 0, nameof(FreezeBackboneEpochs));
+        if (EmaDecay is double ema && (!double.IsFinite(ema) || ema < 0 || ema >= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(EmaDecay), $"EmaDecay must be in [0, 1) or null (was {ema}).");
+        }
         if (Optimizer == null)
         {
             throw new ArgumentNullException(nameof(Optimizer), "Optimizer must be set (for example new AdamWOptions()).");

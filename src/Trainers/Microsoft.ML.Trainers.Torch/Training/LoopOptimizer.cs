@@ -106,11 +106,11 @@ internal sealed class LoopOptimizer : IDisposable
     /// <summary>How many times the Hessian estimate was refreshed (SophiaG; 0 for the others).</summary>
     public int HessianRefreshes { get; private set; }
 
-    /// <summary>Zeroes the gradients of every parameter the optimizer(s) hold.</summary>
-    public void ZeroGrad()
+    /// <summary>Zeroes (or, with <paramref name="setToNone"/>, drops) the gradients of every parameter the optimizer(s) hold.</summary>
+    public void ZeroGrad(bool setToNone = false)
     {
-        _primary.ZeroGrad();
-        _fallback?.ZeroGrad();
+        _primary.ZeroGrad(setToNone);
+        _fallback?.ZeroGrad(setToNone);
     }
 
     /// <summary>
@@ -152,6 +152,9 @@ internal sealed class LoopOptimizer : IDisposable
         _primaryScheduler?.Step();
         _fallbackScheduler?.Step();
     }
+
+    /// <summary>True when SophiaG's estimate will be due after the next step (so the loop keeps that step's inputs).</summary>
+    public bool HessianDueAfterStep => _hessian != null && (_steps + 1) % _hessianInterval == 0;
 
     /// <summary>True when SophiaG's estimate is due after the step just taken (every k-th step, as the reference script).</summary>
     public bool HessianDue => _hessian != null && _steps > 0 && _steps % _hessianInterval == 0;

@@ -72,12 +72,16 @@ internal sealed class TrainingLoop
         _optimized = named.Select(p => (Tensor)p.parameter).Concat(sparse).ToList();
         _skippedInRun = 0;
 
-        int batchSize = Math.Min(_options.BatchSize, train.Count);
+        int microBatchSize = Math.Min(_options.BatchSize, train.Count);
+        // The examples of one optimizer step: GradientAccumulationSteps micro-batches.
+        int batchSize = (int)Math.Min((long)microBatchSize * _options.GradientAccumulationSteps, train.Count);
         // A last batch of one example would break BatchNorm in train mode; it joins the next epoch instead.
         int stepsPerEpoch = train.Count / batchSize + (train.Count % batchSize > 1 ? 1 : 0);
         long totalSteps = (long)stepsPerEpoch * _options.Epochs;
 
         using LoopOptimizer optimizer = LoopOptimizer.Create(_options, model, named, sparse, _sparseLearningRate, batchSize, totalSteps);
+        using var freezing = new BackboneFreezing(model, _options.FreezeBackboneEpochs);
+        using ModelEma? ema = _options.EmaDecay is double decay ? ApplyEma(model, null, decay) : null;
         var random = new Random(_options.Seed);
         var history = new List<EpochMetrics>();
         IProgressChannel? progress = (_env as IProgressChannelProvider)?.StartProgressChannel("Training");
@@ -96,12 +100,14 @@ internal sealed class TrainingLoop
                 {
                     random.Shuffle(order);
                 }
+                freezing.Apply(epoch);
                 UseTrainingPoint(optimizer);
-                (double loss, double accuracy, int seen, int skipped) = TrainEpoch(model, train, order, batchSize, stepsPerEpoch, optimizer, random, epoch);
+                (double loss, double accuracy, int seen, int skipped) = TrainEpoch(model, train, order, batchSize, microBatchSize, stepsPerEpoch,
+                    optimizer, ema, random, epoch, freezing.IsFrozen(epoch));
                 double trainSeconds = clock.Elapsed.TotalSeconds;
                 // Validation, callbacks and the best-epoch snapshot see the weights the model would be saved with.
                 UseEvaluationPoint(optimizer);
-                (double Loss, double Accuracy, double MacroAccuracy)? val = validation != null ? Evaluate(model, validation) : null;
+                (double Loss, double Accuracy, double MacroAccuracy)? val = validation != null ? EvaluateWithEma(model, validation, ema) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
                     clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9)) { SkippedSteps = skipped, ValidationMacroAccuracy = val?.MacroAccuracy };
                 history.Add(metrics);
@@ -128,7 +134,7 @@ internal sealed class TrainingLoop
                         if (_options.RestoreBestEpoch && epoch < _options.Epochs)
                         {
                             DisposeAll(best);
-                            best = mixed?.Snapshot() ?? Snapshot(model.Network);
+                            best = ema?.Snapshot() ?? mixed?.Snapshot() ?? Snapshot(model.Network);
                         }
                         else
                         {
@@ -147,6 +153,8 @@ internal sealed class TrainingLoop
             // back before the best epoch's float32 weights are restored into it.
             UseEvaluationPoint(optimizer);
             mixed?.Finish();
+            // With an EMA the trained model is the average (replaced below by the best epoch's average if that is earlier).
+            ema?.CopyTo(model.Network);
             if (best != null && bestEpoch != history.Count)
             {
                 _channel.Info(MessageSensitivity.None, $"Restoring the weights of epoch {bestEpoch} (validation {_options.BestEpochMetric} {Math.Abs(bestScore):F4}).");
@@ -159,7 +167,7 @@ internal sealed class TrainingLoop
             }
             if (optimizer.HasEvaluationPoint && history.Count > 0 && BatchNormRefresh.Applies(model.Network))
             {
-                int refreshed = BatchNormRefresh.Run(model.Network, RefreshBatches(model, train, order, batchSize, stepsPerEpoch, random));
+                int refreshed = BatchNormRefresh.Run(model.Network, RefreshBatches(model, train, order, microBatchSize, train.Count / microBatchSize, random));
                 _channel.Info(MessageSensitivity.None, $"Recomputed BatchNorm statistics at the evaluation point over {refreshed} training batch(es).");
             }
         }
@@ -171,8 +179,8 @@ internal sealed class TrainingLoop
         return history;
     }
 
-    private (double Loss, double Accuracy, int Seen, int Skipped) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order, int batchSize,
-        int steps, LoopOptimizer optimizer, Random random, int epoch)
+    private (double Loss, double Accuracy, int Seen, int Skipped) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order,
+        int batchSize, int microBatchSize, int steps, LoopOptimizer optimizer, ModelEma? ema, Random random, int epoch, bool backboneFrozen)
     {
         model.Network.train();
         double lossSum = 0;
@@ -186,21 +194,51 @@ internal sealed class TrainingLoop
             int start = step * batchSize;
             ReadOnlySpan<int> indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
             using var scope = NewDisposeScope();
-            Tensor labels = Labels(train, indices, model.Device);
-            IReadOnlyList<Tensor> inputs = ToDevice(train.Collate(indices, augment: true, random), model.Device);
-            Tensor logits = model.Forward(inputs).to(ScalarType.Float32);
-            Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
-            // The loop reads the loss every step anyway; reading it before the update lets a non-finite one stop
-            // (or skip) the step before it poisons the weights.
-            double lossValue = loss.item<float>();
+            // Frozen parameters must have no gradient (not a zero one) for the optimizer to skip them.
+            optimizer.ZeroGrad(setToNone: backboneFrozen);
+            double stepLoss = 0;
+            long stepCorrect = 0;
+            IReadOnlyList<Tensor>? hessianInputs = null;
+            foreach ((int microStart, int microLength) in GradientAccumulation.Split(indices.Length, microBatchSize))
+            {
+                using var microScope = NewDisposeScope();
+                ReadOnlySpan<int> micro = indices.Slice(microStart, microLength);
+                Tensor labels = Labels(train, micro, model.Device);
+                IReadOnlyList<Tensor> inputs = ToDevice(train.Collate(micro, augment: true, random), model.Device);
+                Tensor logits = model.Forward(inputs).to(ScalarType.Float32);
+                Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
+                // The loop reads the loss every micro-batch anyway; reading it before the update lets a non-finite one
+                // stop (or skip) the step before it poisons the weights.
+                double microLoss = loss.item<float>();
+                stepLoss += microLoss * microLength;
+                if (!double.IsFinite(microLoss))
+                {
+                    break;
+                }
+                if (microLength == indices.Length)
+                {
+                    loss.backward();
+                }
+                else
+                {
+                    // Weighted so that the accumulated gradient is the whole batch's mean, even for a short last batch.
+                    using Scalar weight = GradientAccumulation.LossWeight(microLength, indices.Length).ToScalar();
+                    loss.mul(weight).backward();
+                }
+                stepCorrect += logits.argmax(1).eq(labels).sum().item<long>();
+                if (optimizer.HessianDueAfterStep)
+                {
+                    // SophiaG's estimate after this step is taken on the step's last micro-batch.
+                    hessianInputs = inputs.Select(t => t.MoveToOuterDisposeScope()).ToList();
+                }
+            }
+            double lossValue = stepLoss / indices.Length;
             lastLoss = lossValue;
             if (!double.IsFinite(lossValue))
             {
                 SkipOrThrow(epoch, step + 1, lossValue, optimizer.LearningRate, null, "the loss is not finite", ref skipped, optimizer);
                 continue;
             }
-            optimizer.ZeroGrad();
-            loss.backward();
             _mixed?.CopyGradientsToMasters();
             double? gradientNorm = null;
             if (_options.GradientClipNorm is double clip)
@@ -220,11 +258,14 @@ internal sealed class TrainingLoop
             _mixed?.CopyMastersToWorking();
             if (optimizer.HessianDue)
             {
-                optimizer.RefreshHessian(() => model.Forward(inputs), _mixed is null ? null : _mixed.CopyGradientsToMasters);
+                optimizer.RefreshHessian(() => model.Forward(hessianInputs!), _mixed is null ? null : _mixed.CopyGradientsToMasters);
             }
-
-            lossSum += lossValue * indices.Length;
-            correct += logits.argmax(1).eq(labels).sum().item<long>();
+            if (ema != null)
+            {
+                ApplyEma(model, ema, 0);
+            }
+            lossSum += stepLoss;
+            correct += stepCorrect;
             seen += indices.Length;
             if (_options.LogEveryNSteps > 0 && (step + 1) % _options.LogEveryNSteps == 0)
             {
@@ -278,6 +319,51 @@ internal sealed class TrainingLoop
         using var scope = NewDisposeScope();
         Tensor[] finite = tensors.Where(t => !t.is_sparse).Select(t => isfinite(t.detach()).all()).ToArray();
         return finite.Length == 0 || stack(finite).all().item<bool>();
+    }
+
+    /// <summary>
+    /// Starts (<paramref name="ema"/> null) or updates the EMA from the state it averages: the network's, or under
+    /// mixed precision the float32 masters, so the average never sees bfloat16-rounded weights.
+    /// </summary>
+    private ModelEma? ApplyEma(TorchClassificationModel model, ModelEma? ema, double decay)
+    {
+        Dictionary<string, Tensor>? masters = _mixed?.Snapshot();
+        try
+        {
+            IEnumerable<(string, Tensor)> state = masters != null
+                ? masters.Select(p => (p.Key, p.Value))
+                : model.Network.state_dict().Select(p => (p.Key, p.Value));
+            if (ema == null)
+            {
+                return new ModelEma(state, decay, _options.EmaWarmup);
+            }
+            ema.Update(state);
+            return ema;
+        }
+        finally
+        {
+            DisposeAll(masters);
+        }
+    }
+
+    /// <summary><see cref="Evaluate"/> with the EMA's weights when there is one, the training weights restored afterwards.</summary>
+    private (double Loss, double Accuracy, double MacroAccuracy) EvaluateWithEma(TorchClassificationModel model, ITrainingSet data, ModelEma? ema)
+    {
+        if (ema == null)
+        {
+            return Evaluate(model, data);
+        }
+        Dictionary<string, Tensor> training = Snapshot(model.Network);
+        try
+        {
+            ema.CopyTo(model.Network);
+            return Evaluate(model, data);
+        }
+        finally
+        {
+            Restore(model.Network, training);
+            DisposeAll(training);
+        }
     }
 
     /// <summary>Mean cross-entropy, accuracy and macro-accuracy (mean recall over the classes present) in eval mode.</summary>
