@@ -145,13 +145,13 @@ public sealed class ImageAugmentationTransformTests
         var crop = new PaddedRandomCrop();
         Assert.AreEqual(4, crop.PaddingFor(32));
         Assert.AreEqual(1, crop.PaddingFor(8));
-        var error = Assert.ThrowsException<ArgumentOutOfRangeException>(() => new PaddedRandomCrop(0.3));
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new PaddedRandomCrop(0.3));
         StringAssert.Contains(error.Message, "CropPaddingFraction");
-        StringAssert.Contains(Assert.ThrowsException<ArgumentOutOfRangeException>(() => new RandomResizedCrop(0.5, 0.2)).Message,
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new RandomResizedCrop(0.5, 0.2)).Message,
             "RandomResizedCropScale");
-        StringAssert.Contains(Assert.ThrowsException<ArgumentOutOfRangeException>(() => new ResizeCenterCrop(1.5)).Message,
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ResizeCenterCrop(1.5)).Message,
             "EvaluationCropRatio");
-        StringAssert.Contains(Assert.ThrowsException<ArgumentOutOfRangeException>(() => new RandomErasing(minScale: 0)).Message,
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new RandomErasing(minScale: 0)).Message,
             "RandomErasingScale");
     }
 
@@ -191,6 +191,6 @@ public sealed class ImageAugmentationTransformTests
         var copy = new float[source.Length];
         plain.Evaluate(source, 3, 30, 40, copy, 30, 40);
         CollectionAssert.AreEqual(source, copy);
-        Assert.ThrowsException<ArgumentException>(() => new ImageAugmentationPipeline(new RandomResizedCrop(), new PaddedRandomCrop(), false, null, null));
+        Assert.ThrowsExactly<ArgumentException>(() => new ImageAugmentationPipeline(new RandomResizedCrop(), new PaddedRandomCrop(), false, null, null));
     }
 }

@@ -26,6 +26,25 @@ internal sealed class PaddedRandomCrop
     /// <summary>The padding in pixels for an image whose shorter side is <paramref name="side"/>.</summary>
     public int PaddingFor(int side) => (int)Math.Round(PaddingFraction * side, MidpointRounding.AwayFromZero);
 
+    /// <summary>
+    /// The trainer's <c>CropPadding</c> in pixels: null → ⅛ of the shorter side; an explicit value above ¼ of the shorter
+    /// side is refused, since most crops would then hold padding rather than the image.
+    /// </summary>
+    public static int ResolvePadding(int? cropPadding, int height, int width)
+    {
+        int side = Math.Min(height, width);
+        if (cropPadding is not int pixels)
+        {
+            return new PaddedRandomCrop().PaddingFor(side);
+        }
+        if (pixels < 0 || pixels > MaxPaddingFraction * side)
+        {
+            throw new ArgumentOutOfRangeException("CropPadding",
+                $"CropPadding {pixels} is more than ¼ of the {height}×{width} image's shorter side ({side}); use at most {(int)(MaxPaddingFraction * side)}, or leave it unset for ⅛ of the side.");
+        }
+        return pixels;
+    }
+
     /// <summary>Crops (same size as the source) and, if <paramref name="flip"/>, mirrors with probability ½.</summary>
     public void Apply(ReadOnlySpan<float> source, int channels, int height, int width, Span<float> destination, bool flip, Random random)
         => ImageAugmentation.CropAndFlip(source, destination, channels, height, width, PaddingFor(Math.Min(height, width)), flip, random);
