@@ -45,7 +45,7 @@ public sealed class SmallImageCropPaddingTests
     private static ImageClassificationTrainerOptions Options(int? cropPadding) => new()
     {
         ImageColumnName = "Pixels", ImageChannels = 1, ImageHeight = 8, ImageWidth = 8,
-        Architecture = ResNetArchitecture.CifarResNet20, BaseWidth = 8, Epochs = 6, BatchSize = 16,
+        Architecture = ResNetArchitecture.CifarResNet20, BaseWidth = 16, Epochs = 6, BatchSize = 16,
         HorizontalFlip = false, CropPadding = cropPadding, Seed = 1,
     };
 
