@@ -27,6 +27,9 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
     // Completed by the first ReadTrainingSet (the training data) when the normalization comes from the images.
     private ImageInputSpec _spec;
 
+    // CropPadding in pixels for this image size (relative by default), checked before any data is read.
+    private readonly int _cropPadding;
+
     public ImageClassificationFit(ImageClassificationTrainerOptions options, IDataView trainingData, IChannel channel)
         : base(options.LabelColumnName)
     {
@@ -34,6 +37,7 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         ImageColumnKind kind = ImageColumnTypes.Detect(trainingData.Schema, options.ImageColumnName);
         CheckKind(options, kind);
         _spec = InputSpec(options, kind, trainingData, channel);
+        _cropPadding = PaddedRandomCrop.ResolvePadding(options.CropPadding, _spec.Height, _spec.Width);
     }
 
     /// <summary>Throws naming the column when <paramref name="kind"/> contradicts the options or lacks a declared shape.</summary>
@@ -80,7 +84,7 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
             }
         }
         int[] labelArray = classes.ToArray();
-        int padding = _options.Augment ? _options.CropPadding : 0;
+        int padding = _options.Augment ? _cropPadding : 0;
         bool flip = _options.Augment && _options.HorizontalFlip;
         ImageTrainingSet set = asFloats
             ? ImageTrainingSet.FromFloats(floats.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, spec, padding, flip)
