@@ -31,7 +31,7 @@ public sealed class ImagePathStreamingTests
         ImageColumnName = imageColumn,
         ImageChannels = 1,
         Architecture = ResNetArchitecture.CifarResNet20,
-        BaseWidth = 4,
+        BaseWidth = 16,
         Epochs = 2,
         BatchSize = 16,
         Optimizer = new SgdOptions { LearningRate = 0.05, Momentum = 0.9 },
