@@ -68,7 +68,13 @@ ml.Log += (_, e) =>
 IDataView data = ml.Data.LoadFromImageFolder(folder!);
 if (arguments.GetValue(maxStepsOption) is int maxSteps)
 {
-    data = ml.Data.TakeRows(ml.Data.ShuffleRows(data, seed: 1), (long)maxSteps * batchSize);
+    // A uniform random subset (ShuffleRows' bounded pool would keep the folder's class-sorted order).
+    string[] allPaths = data.GetColumn<string>("ImagePath").ToArray();
+    string[] allLabels = data.GetColumn<string>("Label").ToArray();
+    var shuffle = new Random(1);
+    var subset = Enumerable.Range(0, allPaths.Length).OrderBy(_ => shuffle.Next()).Take(maxSteps * batchSize)
+        .Select(i => new ImageRow { ImagePath = allPaths[i], Label = allLabels[i] }).ToArray();
+    data = ml.Data.LoadFromEnumerable(subset);
 }
 string[] paths = data.GetColumn<string>("ImagePath").ToArray();
 double loaderRate = ImageLoaderBenchmark.Measure(paths, 3, size, size, batchSize);
@@ -104,6 +110,14 @@ static double PeakRssMegabytes()
 {
     string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
     return line == null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+}
+
+/// <summary>One image file and its class.</summary>
+internal sealed class ImageRow
+{
+    public string ImagePath { get; set; } = "";
+
+    public string Label { get; set; } = "";
 }
 
 /// <summary>Synthetic JPEGs whose class shows in their content: a class colour, a class shape, random placement and noise.</summary>
