@@ -60,6 +60,10 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         ImageColumnTypes.Check(data.Schema, spec.ColumnName, spec.Kind, spec.PixelCount);
         DataViewSchema.Column imageColumn = data.Schema[spec.ColumnName];
         DataViewSchema.Column labelColumn = data.Schema[LabelColumnName];
+        if (spec.Kind == ImageColumnKind.ImagePath)
+        {
+            return Complete(ReadPaths(data, imageColumn, labelColumn), channel);
+        }
         using DataViewRowCursor cursor = data.GetRowCursor(new[] { imageColumn, labelColumn });
         var reader = new ImagePixelReader(cursor, spec.Kind, spec.ColumnName, spec.Channels, spec.Height, spec.Width);
         ValueGetter<uint> labelGetter = cursor.GetGetter<uint>(labelColumn);
@@ -89,14 +93,43 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         ImageTrainingSet set = asFloats
             ? ImageTrainingSet.FromFloats(floats.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, spec, padding, flip)
             : ImageTrainingSet.FromBytes(bytes.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, spec, padding, flip);
-        if (spec.Mean.Length == 0 && set.Count > 0)
+        return Complete(set, channel);
+    }
+
+    /// <summary>Completes the normalization from the first (training) set's images when the options leave it open.</summary>
+    private ImageTrainingSet Complete(ImageTrainingSet set, IChannel channel)
+    {
+        if (_spec.Mean.Length == 0 && set.Count > 0)
         {
             (float[] mean, float[] std) = set.ChannelStatistics();
-            _spec = spec with { Mean = mean, Std = std };
+            _spec = _spec with { Mean = mean, Std = std };
             channel.Info(MessageSensitivity.None, $"Normalization from {set.Count} training images: {_spec}");
-            set = set.WithSpec(_spec);
         }
-        return set;
+        return set.WithSpec(_spec);
+    }
+
+    /// <summary>Only the paths and classes: the files are decoded when a batch draws them.</summary>
+    private ImageTrainingSet ReadPaths(IDataView data, DataViewSchema.Column imageColumn, DataViewSchema.Column labelColumn)
+    {
+        using DataViewRowCursor cursor = data.GetRowCursor(new[] { imageColumn, labelColumn });
+        ValueGetter<ReadOnlyMemory<char>> pathGetter = cursor.GetGetter<ReadOnlyMemory<char>>(imageColumn);
+        ValueGetter<uint> labelGetter = cursor.GetGetter<uint>(labelColumn);
+        var paths = new List<string>();
+        var classes = new List<int>();
+        ReadOnlyMemory<char> path = default;
+        while (cursor.MoveNext())
+        {
+            classes.Add(ReadClass(labelGetter, cursor.Position));
+            pathGetter(ref path);
+            if (path.IsEmpty)
+            {
+                throw new System.IO.InvalidDataException($"Row {cursor.Position}: image column '{imageColumn.Name}' holds an empty path.");
+            }
+            paths.Add(path.ToString());
+        }
+        int padding = _options.Augment ? _options.CropPadding : 0;
+        bool flip = _options.Augment && _options.HorizontalFlip;
+        return ImageTrainingSet.FromPaths(paths.ToArray(), classes.ToArray(), _spec, padding, flip);
     }
 
     protected internal override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)
@@ -215,7 +248,20 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
             throw new InvalidOperationException("The training data has no rows.");
         }
         int h, w;
-        if (kind == ImageColumnKind.MLImage)
+        if (kind == ImageColumnKind.ImagePath)
+        {
+            ReadOnlyMemory<char> path = default;
+            cursor.GetGetter<ReadOnlyMemory<char>>(column)(ref path);
+            try
+            {
+                (h, w) = ImagePixelReader.FileImageSize(path.ToString());
+            }
+            catch (Exception e) when (e is System.IO.IOException or System.IO.InvalidDataException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new System.IO.InvalidDataException($"Row 0: image column '{columnName}' names '{path}', which could not be read as an image: {e.Message}", e);
+            }
+        }
+        else if (kind == ImageColumnKind.MLImage)
         {
             MLImage? image = null;
             cursor.GetGetter<MLImage>(column)(ref image!);

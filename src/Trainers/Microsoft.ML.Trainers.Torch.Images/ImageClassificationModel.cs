@@ -112,10 +112,8 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
             else
             {
                 _reader.ReadBytes(rowIndex, _bytes);
-                foreach (byte b in _bytes)
-                {
-                    _values.Add(b / 255f);
-                }
+                ImageEncoder.ScaleBytes(_bytes, _floats);
+                _values.AddRange(_floats);
             }
             Count++;
         }

@@ -11,4 +11,10 @@ public enum ImageColumnKind
 
     /// <summary>Pixel values as a float vector of channels × height × width (row-major, channel first).</summary>
     FloatVector,
+
+    /// <summary>
+    /// Paths of image files as text (as <c>mlContext.Data.LoadFromImageFolder</c> makes): training keeps only the paths
+    /// and decodes each batch's files when it is drawn, so memory does not grow with the number of images.
+    /// </summary>
+    ImagePath,
 }

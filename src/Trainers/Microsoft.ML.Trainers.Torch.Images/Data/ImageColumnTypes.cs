@@ -26,6 +26,10 @@ internal static class ImageColumnTypes
         {
             return ImageColumnKind.MLImage;
         }
+        if (col.ItemType is TextDataViewType && col.Kind == SchemaShape.Column.VectorKind.Scalar)
+        {
+            return ImageColumnKind.ImagePath;
+        }
         if (col.Kind != SchemaShape.Column.VectorKind.Scalar && !col.IsKey)
         {
             if (col.ItemType == NumberDataViewType.Byte)
@@ -43,6 +47,7 @@ internal static class ImageColumnTypes
     public static ImageColumnKind? Detect(DataViewType type, string column) => type switch
     {
         ImageDataViewType => ImageColumnKind.MLImage,
+        TextDataViewType => ImageColumnKind.ImagePath,
         VectorDataViewType { ItemType: var item } when item == NumberDataViewType.Byte => ImageColumnKind.EncodedBytes,
         VectorDataViewType { ItemType: var item } when item == NumberDataViewType.Single => ImageColumnKind.FloatVector,
         _ => null,
@@ -64,5 +69,5 @@ internal static class ImageColumnTypes
 
     private static ArgumentException WrongType(string column, string actual)
         => new($"Image column '{column}' must hold MLImage values (mlContext.Transforms.LoadImages), encoded image bytes (vector of Byte) " +
-               $"or pixel values (vector of Single); it holds {actual}.");
+               $"pixel values (vector of Single) or image file paths (Text); it holds {actual}.");
 }

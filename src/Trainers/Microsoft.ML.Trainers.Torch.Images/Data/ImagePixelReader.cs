@@ -19,6 +19,8 @@ internal sealed class ImagePixelReader
     private readonly ValueGetter<MLImage>? _imageGetter;
     private readonly ValueGetter<VBuffer<byte>>? _bytesGetter;
     private readonly ValueGetter<VBuffer<float>>? _floatGetter;
+    private readonly ValueGetter<ReadOnlyMemory<char>>? _pathGetter;
+    private ReadOnlyMemory<char> _path;
     private VBuffer<byte> _bytes;
     private VBuffer<float> _floats;
 
@@ -34,6 +36,7 @@ internal sealed class ImagePixelReader
         {
             case ImageColumnKind.MLImage: _imageGetter = row.GetGetter<MLImage>(col); break;
             case ImageColumnKind.EncodedBytes: _bytesGetter = row.GetGetter<VBuffer<byte>>(col); break;
+            case ImageColumnKind.ImagePath: _pathGetter = row.GetGetter<ReadOnlyMemory<char>>(col); break;
             default: _floatGetter = row.GetGetter<VBuffer<float>>(col); break;
         }
     }
@@ -54,6 +57,11 @@ internal sealed class ImagePixelReader
             using SKBitmap bitmap = ToBitmap(image);
             // The upstream transform owns the image and disposes it on its next row.
             CopyResized(bitmap, row, destination);
+        }
+        else if (_kind == ImageColumnKind.ImagePath)
+        {
+            _pathGetter!(ref _path);
+            ReadFile(_path.ToString(), _channels, _height, _width, destination);
         }
         else
         {
@@ -114,35 +122,67 @@ internal sealed class ImagePixelReader
         return bitmap;
     }
 
-    private void CopyResized(SKBitmap source, long row, Span<byte> destination)
+    /// <summary>
+    /// Decodes the image file at <paramref name="path"/> into <paramref name="destination"/> (bytes, CHW, resized to
+    /// <paramref name="height"/> × <paramref name="width"/>); errors name the file.
+    /// </summary>
+    public static void ReadFile(string path, int channels, int height, int width, Span<byte> destination)
     {
-        var info = new SKImageInfo(_width, _height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        byte[] encoded;
+        try
+        {
+            encoded = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new InvalidDataException($"Image file '{path}' could not be read: {e.Message}", e);
+        }
+        using SKBitmap? bitmap = TryDecode(encoded)
+            ?? throw new InvalidDataException($"Image file '{path}' ({encoded.Length} bytes) is not a decodable image (PNG, JPEG, BMP, GIF, WEBP).");
+        CopyResized(bitmap, channels, height, width, $"Image file '{path}'", destination);
+    }
+
+    /// <summary>The height and width stored in the header of the image file at <paramref name="path"/>.</summary>
+    public static (int Height, int Width) FileImageSize(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        using SKCodec codec = SKCodec.Create(stream)
+            ?? throw new InvalidDataException($"Image file '{path}' is not a decodable image (PNG, JPEG, BMP, GIF, WEBP).");
+        return (codec.Info.Height, codec.Info.Width);
+    }
+
+    private void CopyResized(SKBitmap source, long row, Span<byte> destination)
+        => CopyResized(source, _channels, _height, _width, $"Row {row}: image in column '{_column}'", destination);
+
+    private static void CopyResized(SKBitmap source, int channels, int height, int width, string where, Span<byte> destination)
+    {
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         SKBitmap rgba;
-        if (source.Width == _width && source.Height == _height && source.ColorType == SKColorType.Rgba8888)
+        if (source.Width == width && source.Height == height && source.ColorType == SKColorType.Rgba8888)
         {
             rgba = source;
         }
-        else if (source.Width == _width && source.Height == _height)
+        else if (source.Width == width && source.Height == height)
         {
             rgba = new SKBitmap(info);
             if (!source.CopyTo(rgba, SKColorType.Rgba8888))
             {
-                throw new InvalidDataException($"Row {row}: image in column '{_column}' could not be converted to RGBA.");
+                throw new InvalidDataException($"{where} could not be converted to RGBA.");
             }
         }
         else
         {
             rgba = source.Resize(info, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None))
-                ?? throw new InvalidDataException($"Row {row}: image in column '{_column}' ({source.Width}x{source.Height}) could not be resized to {_width}x{_height}.");
+                ?? throw new InvalidDataException($"{where} ({source.Width}x{source.Height}) could not be resized to {width}x{height}.");
         }
         try
         {
             ReadOnlySpan<byte> pixels = rgba.GetPixelSpan();
-            int plane = _height * _width;
+            int plane = height * width;
             for (int i = 0; i < plane; i++)
             {
                 byte r = pixels[4 * i], g = pixels[4 * i + 1], b = pixels[4 * i + 2];
-                if (_channels == 1)
+                if (channels == 1)
                 {
                     // ITU-R 601 luma, as torchvision's Grayscale and PIL's "L" conversion use.
                     destination[i] = (byte)Math.Clamp((int)Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);

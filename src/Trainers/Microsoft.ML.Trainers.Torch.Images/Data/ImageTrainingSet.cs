@@ -1,27 +1,31 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Trainers.Torch.Images;
 
 /// <summary>
 /// Images held in memory at the network's input size (bytes for decoded images, floats for float
-/// vectors), collated into normalized, optionally augmented batches.
+/// vectors), or only their file paths (decoded batch by batch on worker threads, so memory does not grow
+/// with the number of images), collated into normalized, optionally augmented batches.
 /// </summary>
 internal sealed class ImageTrainingSet : ITrainingSet
 {
     private readonly byte[]? _bytes;
     private readonly float[]? _floats;
+    private readonly string[]? _paths;
     private readonly int[] _labels;
     private readonly int[] _rows;
     private readonly ImageInputSpec _spec;
     private readonly int _cropPadding;
     private readonly bool _horizontalFlip;
 
-    private ImageTrainingSet(byte[]? bytes, float[]? floats, int[] labels, int[] rows, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
+    private ImageTrainingSet(byte[]? bytes, float[]? floats, string[]? paths, int[] labels, int[] rows, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
     {
         _bytes = bytes;
         _floats = floats;
+        _paths = paths;
         _labels = labels;
         _rows = rows;
         _spec = spec;
@@ -31,16 +35,20 @@ internal sealed class ImageTrainingSet : ITrainingSet
 
     /// <summary>Images decoded to bytes (CHW, one block of <see cref="ImageInputSpec.PixelCount"/> per image).</summary>
     public static ImageTrainingSet FromBytes(byte[] pixels, int[] labels, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
-        => new(pixels, null, labels, Identity(labels.Length), spec, cropPadding, horizontalFlip);
+        => new(pixels, null, null, labels, Identity(labels.Length), spec, cropPadding, horizontalFlip);
 
     /// <summary>Images given as float vectors (CHW).</summary>
     public static ImageTrainingSet FromFloats(float[] pixels, int[] labels, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
-        => new(null, pixels, labels, Identity(labels.Length), spec, cropPadding, horizontalFlip);
+        => new(null, pixels, null, labels, Identity(labels.Length), spec, cropPadding, horizontalFlip);
+
+    /// <summary>Image files, decoded and resized when a batch draws them.</summary>
+    public static ImageTrainingSet FromPaths(string[] paths, int[] labels, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
+        => new(null, null, paths, labels, Identity(labels.Length), spec, cropPadding, horizontalFlip);
 
     public int Count => _rows.Length;
 
     /// <summary>The same images prepared with another input spec (e.g. once normalization is known).</summary>
-    public ImageTrainingSet WithSpec(ImageInputSpec spec) => new(_bytes, _floats, _labels, _rows, spec, _cropPadding, _horizontalFlip);
+    public ImageTrainingSet WithSpec(ImageInputSpec spec) => new(_bytes, _floats, _paths, _labels, _rows, spec, _cropPadding, _horizontalFlip);
 
     public ImageInputSpec Spec => _spec;
 
@@ -53,26 +61,43 @@ internal sealed class ImageTrainingSet : ITrainingSet
         {
             rows[i] = _rows[indices[i]];
         }
-        return new ImageTrainingSet(_bytes, _floats, _labels, rows, _spec, _cropPadding, _horizontalFlip);
+        return new ImageTrainingSet(_bytes, _floats, _paths, _labels, rows, _spec, _cropPadding, _horizontalFlip);
     }
 
     public IReadOnlyList<Tensor> Collate(ReadOnlySpan<int> indices, bool augment, Random random)
     {
-        int n = _spec.PixelCount;
-        float[] batch = new float[indices.Length * n];
-        float[] raw = new float[n];
+        int n = _spec.PixelCount, count = indices.Length;
+        float[] batch = new float[count * n];
         bool anyAugmentation = augment && (_cropPadding > 0 || _horizontalFlip);
-        for (int i = 0; i < indices.Length; i++)
+        // Unaugmented pixels of the whole batch first (files decoded in parallel: decoding dominates when images are
+        // read from disk), then augmentation in example order, so the random draws, and the batch, do not depend
+        // on thread timing and match the in-memory sets' for the same seed.
+        float[] raw = anyAugmentation ? new float[count * n] : batch;
+        int[] rows = new int[count];
+        for (int i = 0; i < count; i++)
         {
-            Span<float> target = batch.AsSpan(i * n, n);
-            Span<float> source = anyAugmentation ? raw : target;
-            CopyRaw(_rows[indices[i]], source);
-            if (anyAugmentation)
+            rows[i] = _rows[indices[i]];
+        }
+        if (_paths != null && count > 1)
+        {
+            Parallel.For(0, count, i => CopyRaw(rows[i], raw.AsSpan(i * n, n)));
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
             {
-                ImageAugmentation.CropAndFlip(raw, target, _spec.Channels, _spec.Height, _spec.Width, _cropPadding, _horizontalFlip, random);
+                CopyRaw(rows[i], raw.AsSpan(i * n, n));
             }
         }
-        Tensor images = tensor(batch, new long[] { indices.Length, _spec.Channels, _spec.Height, _spec.Width });
+        if (anyAugmentation)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                ImageAugmentation.CropAndFlip(raw.AsSpan(i * n, n), batch.AsSpan(i * n, n), _spec.Channels, _spec.Height, _spec.Width,
+                    _cropPadding, _horizontalFlip, random);
+            }
+        }
+        Tensor images = tensor(batch, new long[] { count, _spec.Channels, _spec.Height, _spec.Width });
         return new[] { ImageNormalization.Apply(images, _spec) };
     }
 
@@ -106,17 +131,26 @@ internal sealed class ImageTrainingSet : ITrainingSet
         return (mean, std);
     }
 
-    /// <summary>The stored image scaled to its natural range: bytes to [0, 1], floats unchanged.</summary>
+    /// <summary>The stored (or file's) image scaled to its natural range: bytes to [0, 1], floats unchanged.</summary>
     private void CopyRaw(int row, Span<float> destination)
     {
         int n = _spec.PixelCount;
-        if (_bytes != null)
+        if (_paths != null)
         {
-            ReadOnlySpan<byte> source = _bytes.AsSpan(row * n, n);
-            for (int i = 0; i < n; i++)
+            byte[] decoded = new byte[n];
+            try
             {
-                destination[i] = source[i] / 255f;
+                ImagePixelReader.ReadFile(_paths[row], _spec.Channels, _spec.Height, _spec.Width, decoded);
             }
+            catch (System.IO.InvalidDataException e)
+            {
+                throw new System.IO.InvalidDataException($"Row {row}: image column '{_spec.ColumnName}': {e.Message}", e);
+            }
+            ImageEncoder.ScaleBytes(decoded, destination);
+        }
+        else if (_bytes != null)
+        {
+            ImageEncoder.ScaleBytes(_bytes.AsSpan(row * n, n), destination);
         }
         else
         {
