@@ -127,7 +127,7 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
             }
             paths.Add(path.ToString());
         }
-        int padding = _options.Augment ? _options.CropPadding : 0;
+        int padding = _options.Augment ? _cropPadding : 0;
         bool flip = _options.Augment && _options.HorizontalFlip;
         return ImageTrainingSet.FromPaths(paths.ToArray(), classes.ToArray(), _spec, padding, flip);
     }

@@ -18,7 +18,7 @@ public static class ImageLoaderBenchmark
     /// <param name="height">Height the images are resized to.</param>
     /// <param name="width">Width the images are resized to.</param>
     /// <param name="batchSize">Images per batch.</param>
-    /// <param name="cropPadding">Random-crop padding, as <see cref="ImageClassificationTrainerOptions.CropPadding"/>.</param>
+    /// <param name="cropPadding">Random-crop padding, in pixels (<see cref="ImageClassificationTrainerOptions.CropPadding"/> resolved for the image size).</param>
     public static double Measure(IReadOnlyList<string> paths, int channels, int height, int width, int batchSize = 32, int cropPadding = 4)
     {
         ArgumentNullException.ThrowIfNull(paths);
