@@ -64,7 +64,7 @@ public static class LearningRateFinder
         var saved = new Dictionary<string, Tensor>();
         using (no_grad())
         {
-            foreach (var (name, value) in model.Network.state_dict())
+            foreach (var (name, value) in ModuleState.Unique(model.Network))
             {
                 saved[name] = value.detach().clone().DetachFromDisposeScope();
             }
@@ -125,7 +125,7 @@ public static class LearningRateFinder
         {
             using (no_grad())
             {
-                foreach (var (name, value) in model.Network.state_dict())
+                foreach (var (name, value) in ModuleState.Unique(model.Network))
                 {
                     value.copy_(saved[name]);
                 }

@@ -54,7 +54,7 @@ internal sealed class MixedPrecisionTraining : IDisposable
             }
         }
         var normState = new Dictionary<string, Tensor>();
-        foreach ((string name, Tensor value) in network.state_dict())
+        foreach ((string name, Tensor value) in ModuleState.Unique(network))
         {
             if (!is_floating_point(value))
             {
@@ -161,7 +161,7 @@ internal sealed class MixedPrecisionTraining : IDisposable
         using var noGrad = no_grad();
         var masters = _pairs.ToDictionary(p => p.Name, p => p.Master);
         var copy = new Dictionary<string, Tensor>();
-        foreach ((string name, Tensor value) in _network.state_dict())
+        foreach ((string name, Tensor value) in ModuleState.Unique(_network))
         {
             Tensor source = masters.TryGetValue(name, out Parameter? master) ? master : _untrained.TryGetValue(name, out Tensor? exact) ? exact : value;
             copy[name] = (is_floating_point(source) ? source.detach().to(ScalarType.Float32, copy: true) : source.detach().clone()).DetachFromDisposeScope();
@@ -185,7 +185,7 @@ internal sealed class MixedPrecisionTraining : IDisposable
         {
             current[name].copy_(master);
         }
-        foreach ((string name, Tensor value) in _network.state_dict())
+        foreach ((string name, Tensor value) in ModuleState.Unique(_network))
         {
             if (_untrained.TryGetValue(name, out Tensor? exact))
             {

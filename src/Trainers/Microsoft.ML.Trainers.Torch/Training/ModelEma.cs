@@ -75,7 +75,7 @@ internal sealed class ModelEma : IDisposable
     public void CopyTo(nn.Module network)
     {
         using var noGrad = no_grad();
-        foreach ((string name, Tensor value) in network.state_dict())
+        foreach ((string name, Tensor value) in ModuleState.Unique(network))
         {
             value.copy_(_average[name]);
         }

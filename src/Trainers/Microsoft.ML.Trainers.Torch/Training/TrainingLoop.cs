@@ -332,7 +332,7 @@ internal sealed class TrainingLoop
         {
             IEnumerable<(string, Tensor)> state = masters != null
                 ? masters.Select(p => (p.Key, p.Value))
-                : model.Network.state_dict().Select(p => (p.Key, p.Value));
+                : ModuleState.Unique(model.Network);
             if (ema == null)
             {
                 return new ModelEma(state, decay, _options.EmaWarmup);
@@ -450,7 +450,7 @@ internal sealed class TrainingLoop
     private static Dictionary<string, Tensor> Snapshot(nn.Module network)
     {
         var copy = new Dictionary<string, Tensor>();
-        foreach (var (name, value) in network.state_dict())
+        foreach (var (name, value) in ModuleState.Unique(network))
         {
             copy[name] = value.detach().clone().DetachFromDisposeScope();
         }
@@ -461,7 +461,7 @@ internal sealed class TrainingLoop
     {
         using var noGrad = no_grad();
         // copy_ keeps the parameters' storage, which the optimizer may alias.
-        foreach (var (name, value) in network.state_dict())
+        foreach (var (name, value) in ModuleState.Unique(network))
         {
             value.copy_(saved[name]);
         }
