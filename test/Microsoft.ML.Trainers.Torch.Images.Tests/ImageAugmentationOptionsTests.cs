@@ -123,6 +123,40 @@ public sealed class ImageAugmentationOptionsTests
     }
 
     [TestMethod]
+    public void CleanTrainAccuracyIsTheScoredAccuracyOnTheUnaugmentedTrainingData()
+    {
+        var ml = new MLContext(seed: 4);
+        IDataView keyed = Keyed(ml, 24);
+        ImageClassificationTrainerOptions options = Options();
+        options.Augmentation = ImageAugmentationPreset.ImageNet;
+        options.CleanTrainAccuracy = true;
+        var epochs = new System.Collections.Generic.List<EpochMetrics>();
+        options.EpochCallback = epochs.Add;
+        ITransformer model = ml.MulticlassClassification.Trainers.ImageClassification(options).Fit(keyed);
+
+        EpochMetrics metrics = epochs.Single();
+        Assert.IsTrue(metrics.TrainBatchesAugmented);
+        StringAssert.Contains(metrics.ToString(), "(augmented batches)");
+        StringAssert.Contains(metrics.ToString(), "clean_train_accuracy=");
+        Assert.IsNotNull(metrics.CleanTrainLoss);
+        // One epoch without EMA or restore: the saved model is the evaluated one, scored with the evaluation crop.
+        IDataView scored = model.Transform(keyed);
+        float[][] scores = scored.GetColumn<float[]>("Score").ToArray();
+        uint[] labels = scored.GetColumn<uint>("Label").ToArray();
+        double accuracy = scores.Zip(labels, (s, l) => Array.IndexOf(s, s.Max()) == l - 1 ? 1.0 : 0.0).Average();
+        Assert.AreEqual(accuracy, metrics.CleanTrainAccuracy!.Value, 1e-9);
+        double logLoss = scores.Zip(labels, (s, l) => -Math.Log(s[l - 1])).Average();
+        Assert.AreEqual(logLoss, metrics.CleanTrainLoss!.Value, 1e-4);
+
+        options.CleanTrainAccuracy = false;
+        options.Augment = false;
+        epochs.Clear();
+        ml.MulticlassClassification.Trainers.ImageClassification(options).Fit(keyed);
+        Assert.IsNull(epochs.Single().CleanTrainAccuracy);
+        Assert.IsFalse(epochs.Single().TrainBatchesAugmented);
+    }
+
+    [TestMethod]
     public void AugmentationOptionsAreCheckedNamingTheOption()
     {
         void Expect(Action<ImageClassificationTrainerOptions> set, string option)

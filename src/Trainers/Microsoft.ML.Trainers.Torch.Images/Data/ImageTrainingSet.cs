@@ -54,6 +54,9 @@ internal sealed class ImageTrainingSet : ITrainingSet
 
     public ImageInputSpec Spec => _spec;
 
+    /// <inheritdoc />
+    public bool Augments => _pipeline.IsRandom;
+
     public int GetLabel(int index) => _labels[_rows[index]];
 
     public ITrainingSet Subset(int[] indices)

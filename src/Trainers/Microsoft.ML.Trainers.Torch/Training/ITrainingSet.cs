@@ -21,6 +21,9 @@ public interface ITrainingSet
     /// </summary>
     IReadOnlyList<Tensor> Collate(ReadOnlySpan<int> indices, bool augment, Random random);
 
+    /// <summary>Whether <see cref="Collate"/> with augmentation changes the examples (reported with the training metrics).</summary>
+    bool Augments => false;
+
     /// <summary>A view of the examples at <paramref name="indices"/> (used to hold out a validation split).</summary>
     ITrainingSet Subset(int[] indices);
 }

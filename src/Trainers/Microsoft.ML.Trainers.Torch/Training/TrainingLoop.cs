@@ -108,8 +108,14 @@ internal sealed class TrainingLoop
                 // Validation, callbacks and the best-epoch snapshot see the weights the model would be saved with.
                 UseEvaluationPoint(optimizer);
                 (double Loss, double Accuracy, double MacroAccuracy)? val = validation != null ? EvaluateWithEma(model, validation, ema) : null;
+                // Evaluate collates without augmentation: the clean counterpart of the augmented training metrics.
+                (double Loss, double Accuracy, double MacroAccuracy)? clean = _options.CleanTrainAccuracy ? EvaluateWithEma(model, train, ema) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
-                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9)) { SkippedSteps = skipped, ValidationMacroAccuracy = val?.MacroAccuracy };
+                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9))
+                {
+                    SkippedSteps = skipped, ValidationMacroAccuracy = val?.MacroAccuracy, TrainBatchesAugmented = train.Augments,
+                    CleanTrainLoss = clean?.Loss, CleanTrainAccuracy = clean?.Accuracy,
+                };
                 history.Add(metrics);
                 _channel.Info(MessageSensitivity.None, metrics.ToString());
                 progress?.Checkpoint(metrics.TrainLoss, metrics.TrainAccuracy, metrics.ValidationLoss, metrics.ValidationAccuracy, metrics.LearningRate, epoch);
