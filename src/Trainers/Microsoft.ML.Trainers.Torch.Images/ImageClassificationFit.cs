@@ -91,8 +91,11 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
                 _options.RandomResizedCropMinRatio, _options.RandomResizedCropMaxRatio)
             : null;
         RandomErasing? erasing = _options.RandomErasingProbability > 0 ? new RandomErasing(_options.RandomErasingProbability) : null;
+        Mixup? mixup = _options.MixupAlpha > 0 || _options.CutMixAlpha > 0
+            ? new Mixup(_options.MixupAlpha, _options.CutMixAlpha, _options.MixupSwitchProbability, _options.MixupProbability, _options.LabelSmoothing)
+            : null;
         return new ImageAugmentationPipeline(spec, crop, _cropPadding, _options.HorizontalFlip,
-            _options.TrivialAugment ? new TrivialAugmentWide() : null, erasing);
+            _options.TrivialAugment ? new TrivialAugmentWide() : null, erasing, mixup);
     }
 
     protected internal override ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel)

@@ -94,6 +94,23 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
     public double RandomErasingProbability { get; set; }
 
     /// <summary>
+    /// Mixup's α (timm's <c>mixup_alpha</c>): each training batch is mixed with its reverse, λ·x + (1 − λ)·x', λ ~ Beta(α, α),
+    /// and trained on the equally mixed soft labels (which carry <see cref="TorchTrainerOptions.LabelSmoothing"/>). 0 (the
+    /// default) disables mixup; timm's recipes use 0.2–0.8. The reported training accuracy then compares predictions
+    /// with each example's own (unmixed) label.
+    /// </summary>
+    public double MixupAlpha { get; set; }
+
+    /// <summary>CutMix's α (timm's <c>cutmix_alpha</c>): a box of the reversed batch is pasted in instead; 0 disables it; timm uses 1.</summary>
+    public double CutMixAlpha { get; set; }
+
+    /// <summary>With both <see cref="MixupAlpha"/> and <see cref="CutMixAlpha"/> set, the probability that a batch uses CutMix (timm's 0.5).</summary>
+    public double MixupSwitchProbability { get; set; } = 0.5;
+
+    /// <summary>Probability that a batch is mixed at all when mixup or CutMix is on (timm's <c>prob</c>, 1).</summary>
+    public double MixupProbability { get; set; } = 1.0;
+
+    /// <summary>
     /// Evaluation preprocessing, applied identically to validation and, saved with the model, to scoring. Below 1, each
     /// image is resized keeping its aspect ratio so that it covers the input size divided by this ratio, center-cropped to
     /// that (and held at that size for training), and the network sees its center input-size crop: torchvision's
@@ -166,6 +183,22 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(RandomErasingProbability),
                 $"RandomErasingProbability must be in [0, 1] (was {RandomErasingProbability}).");
+        }
+        if (!(double.IsFinite(MixupAlpha) && MixupAlpha >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MixupAlpha), $"MixupAlpha must be finite and at least 0 (was {MixupAlpha}).");
+        }
+        if (!(double.IsFinite(CutMixAlpha) && CutMixAlpha >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CutMixAlpha), $"CutMixAlpha must be finite and at least 0 (was {CutMixAlpha}).");
+        }
+        if (!(MixupSwitchProbability >= 0 && MixupSwitchProbability <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MixupSwitchProbability), $"MixupSwitchProbability must be in [0, 1] (was {MixupSwitchProbability}).");
+        }
+        if (!(MixupProbability >= 0 && MixupProbability <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MixupProbability), $"MixupProbability must be in [0, 1] (was {MixupProbability}).");
         }
         if (EvaluationCropRatio is double ratio && !(ratio > 0 && ratio <= 1))
         {

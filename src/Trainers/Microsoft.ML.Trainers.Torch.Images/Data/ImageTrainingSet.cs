@@ -57,6 +57,10 @@ internal sealed class ImageTrainingSet : ITrainingSet
     /// <inheritdoc />
     public bool Augments => _pipeline.IsRandom;
 
+    /// <inheritdoc />
+    public MixedBatch? Mix(IReadOnlyList<Tensor> inputs, Tensor labels, int classCount, Random random)
+        => _pipeline.Mixup?.Apply(inputs, labels, classCount, random);
+
     public int GetLabel(int index) => _labels[_rows[index]];
 
     public ITrainingSet Subset(int[] indices)

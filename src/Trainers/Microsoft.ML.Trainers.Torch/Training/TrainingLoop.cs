@@ -211,8 +211,10 @@ internal sealed class TrainingLoop
                 ReadOnlySpan<int> micro = indices.Slice(microStart, microLength);
                 Tensor labels = Labels(train, micro, model.Device);
                 IReadOnlyList<Tensor> inputs = ToDevice(train.Collate(micro, augment: true, random), model.Device);
-                Tensor logits = model.Forward(inputs).to(ScalarType.Float32);
-                Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
+                // Mixed batches (mixup, CutMix) bring soft targets, which already carry any label smoothing.
+                MixedBatch? mixed = train.Mix(inputs, labels, model.ClassCount, random);
+                Tensor logits = model.Forward(mixed?.Inputs ?? inputs).to(ScalarType.Float32);
+                Tensor loss = mixed?.Loss(logits) ?? nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
                 // The loop reads the loss every micro-batch anyway; reading it before the update lets a non-finite one
                 // stop (or skip) the step before it poisons the weights.
                 double microLoss = loss.item<float>();

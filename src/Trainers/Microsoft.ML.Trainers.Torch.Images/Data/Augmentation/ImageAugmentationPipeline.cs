@@ -20,8 +20,9 @@ internal sealed class ImageAugmentationPipeline
     /// <param name="horizontalFlip">Mirror with probability ½.</param>
     /// <param name="trivialAugment">One TrivialAugmentWide operation per image, or null.</param>
     /// <param name="randomErasing">Erasing, or null.</param>
+    /// <param name="mixup">Batch mixing (mixup, CutMix) after collation, or null.</param>
     public ImageAugmentationPipeline(ImageInputSpec spec, RandomResizedCrop? randomResizedCrop, int cropPadding, bool horizontalFlip,
-        TrivialAugmentWide? trivialAugment, RandomErasing? randomErasing)
+        TrivialAugmentWide? trivialAugment, RandomErasing? randomErasing, Mixup? mixup = null)
     {
         if (cropPadding < 0)
         {
@@ -33,6 +34,7 @@ internal sealed class ImageAugmentationPipeline
         HorizontalFlip = horizontalFlip;
         TrivialAugment = trivialAugment;
         RandomErasing = randomErasing;
+        Mixup = mixup;
     }
 
     /// <summary>No augmentation: training examples are the evaluation images.</summary>
@@ -42,7 +44,7 @@ internal sealed class ImageAugmentationPipeline
     public ImageInputSpec Spec => _spec;
 
     /// <summary>The same transforms for another spec (normalization known once the training images are read).</summary>
-    public ImageAugmentationPipeline WithSpec(ImageInputSpec spec) => new(spec, RandomResizedCrop, CropPadding, HorizontalFlip, TrivialAugment, RandomErasing);
+    public ImageAugmentationPipeline WithSpec(ImageInputSpec spec) => new(spec, RandomResizedCrop, CropPadding, HorizontalFlip, TrivialAugment, RandomErasing, Mixup);
 
     /// <summary>The same spec without any random transform.</summary>
     public ImageAugmentationPipeline WithoutAugmentation() => None(_spec);
@@ -53,8 +55,12 @@ internal sealed class ImageAugmentationPipeline
     public TrivialAugmentWide? TrivialAugment { get; }
     public RandomErasing? RandomErasing { get; }
 
+    /// <summary>Per-batch mixing, applied by <see cref="ImageTrainingSet.Mix"/> (not per example).</summary>
+    public Mixup? Mixup { get; }
+
     /// <summary>Whether training draws anything at all (otherwise training examples are the evaluation images).</summary>
-    public bool IsRandom => RandomResizedCrop is not null || CropPadding > 0 || HorizontalFlip || TrivialAugment is not null || RandomErasing is not null;
+    public bool IsRandom => RandomResizedCrop is not null || CropPadding > 0 || HorizontalFlip || TrivialAugment is not null || RandomErasing is not null
+        || Mixup is not null;
 
     /// <summary>One augmented training example (<see cref="ImageInputSpec.PixelCount"/> values) from a held image.</summary>
     public void Train(ReadOnlySpan<float> stored, Span<float> destination, Random random)
