@@ -49,9 +49,6 @@ internal sealed class ImageTrainingSet : ITrainingSet
     /// <summary>The same images prepared with another input spec (e.g. once normalization is known).</summary>
     public ImageTrainingSet WithSpec(ImageInputSpec spec) => new(_bytes, _floats, _paths, _labels, _rows, spec, _pipeline.WithSpec(spec));
 
-    /// <summary>The same images collated without augmentation even when the loop asks for it (clean training accuracy).</summary>
-    public ImageTrainingSet WithoutAugmentation() => new(_bytes, _floats, _paths, _labels, _rows, _spec, _pipeline.WithoutAugmentation());
-
     public ImageInputSpec Spec => _spec;
 
     /// <inheritdoc />

@@ -46,9 +46,6 @@ internal sealed class ImageAugmentationPipeline
     /// <summary>The same transforms for another spec (normalization known once the training images are read).</summary>
     public ImageAugmentationPipeline WithSpec(ImageInputSpec spec) => new(spec, RandomResizedCrop, CropPadding, HorizontalFlip, TrivialAugment, RandomErasing, Mixup);
 
-    /// <summary>The same spec without any random transform.</summary>
-    public ImageAugmentationPipeline WithoutAugmentation() => None(_spec);
-
     public RandomResizedCrop? RandomResizedCrop { get; }
     public int CropPadding { get; }
     public bool HorizontalFlip { get; }
