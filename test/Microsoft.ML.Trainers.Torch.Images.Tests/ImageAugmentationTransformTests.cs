@@ -170,27 +170,82 @@ public sealed class ImageAugmentationTransformTests
         }
     }
 
+    private static ImageInputSpec Spec(int channels, int height, int width, double ratio = 1) => new()
+    {
+        ColumnName = "Image", Kind = ImageColumnKind.EncodedBytes, Channels = channels, Height = height, Width = width,
+        Mean = Enumerable.Repeat(0.5f, channels).ToArray(), Std = Enumerable.Repeat(0.25f, channels).ToArray(), EvaluationCropRatio = ratio,
+    };
+
     [TestMethod]
     public void PipelineTrainsAndEvaluatesAtTheTargetSize()
     {
-        float[] source = Ramp(3, 30, 40);
-        var pipeline = new ImageAugmentationPipeline(new RandomResizedCrop(), null, horizontalFlip: true,
-            new RandomErasing(probability: 1, randomValues: true), new ResizeCenterCrop());
-        var random = new Random(9);
-        var train = new float[3 * 16 * 16];
-        int normalized = 0;
-        pipeline.Train(source, 3, 30, 40, train, 16, 16, random, image => normalized++);
-        Assert.AreEqual(1, normalized);
-        Assert.IsTrue(train.All(float.IsFinite));
-        var first = new float[3 * 16 * 16];
-        var second = new float[3 * 16 * 16];
-        pipeline.Evaluate(source, 3, 30, 40, first, 16, 16);
-        pipeline.Evaluate(source, 3, 30, 40, second, 16, 16);
-        CollectionAssert.AreEqual(first, second);
-        var plain = new ImageAugmentationPipeline(null, null, false, null, null);
-        var copy = new float[source.Length];
-        plain.Evaluate(source, 3, 30, 40, copy, 30, 40);
-        CollectionAssert.AreEqual(source, copy);
-        Assert.ThrowsExactly<ArgumentException>(() => new ImageAugmentationPipeline(new RandomResizedCrop(), new PaddedRandomCrop(), false, null, null));
+        // 16×16 at 0.8: images are held at 20×20 and evaluation is their center 16×16 (offset 2).
+        ImageInputSpec spec = Spec(3, 16, 16, 0.8);
+        Assert.AreEqual((20, 20), (spec.StoredHeight, spec.StoredWidth));
+        float[] stored = Ramp(3, 20, 20);
+        var pipeline = new ImageAugmentationPipeline(spec, new RandomResizedCrop(), 0, horizontalFlip: true,
+            new TrivialAugmentWide(), new RandomErasing(probability: 1, randomValues: true));
+        var first = new float[spec.PixelCount];
+        var second = new float[spec.PixelCount];
+        pipeline.Train(stored, first, new Random(9));
+        pipeline.Train(stored, second, new Random(9));
+        Assert.IsTrue(first.All(float.IsFinite));
+        CollectionAssert.AreEqual(first, second, "same seed, same example");
+        var evaluation = new float[spec.PixelCount];
+        ImageAugmentationPipeline.Evaluate(stored, spec, evaluation);
+        for (int c = 0; c < 3; c++)
+        {
+            for (int y = 0; y < 16; y++)
+            {
+                for (int x = 0; x < 16; x++)
+                {
+                    Assert.AreEqual(stored[c * 400 + (y + 2) * 20 + x + 2], evaluation[c * 256 + y * 16 + x]);
+                }
+            }
+        }
+        var none = new float[spec.PixelCount];
+        ImageAugmentationPipeline.None(spec).Train(stored, none, new Random(1));
+        CollectionAssert.AreEqual(evaluation, none, "no augmentation trains on the evaluation image");
+        Assert.IsFalse(ImageAugmentationPipeline.None(spec).IsRandom);
+    }
+
+    [TestMethod]
+    public void CenterCropOffsetsRoundHalfToEvenAsTorchvision()
+    {
+        // 7 from 8 at 0.875: (8 - 7) / 2 = 0.5 rounds to 0, as Python's round in torchvision's CenterCrop.
+        ImageInputSpec spec = Spec(1, 7, 7, 0.875);
+        Assert.AreEqual(8, spec.StoredHeight);
+        float[] stored = Ramp(1, 8, 8);
+        var evaluation = new float[49];
+        ImageAugmentationPipeline.Evaluate(stored, spec, evaluation);
+        Assert.AreEqual(stored[0], evaluation[0]);
+        Assert.AreEqual(stored[6 * 8 + 6], evaluation[48]);
+        // torchvision's ImageNet numbers: 224 held at 256.
+        Assert.AreEqual(256, Spec(3, 224, 224, 0.875).StoredWidth);
+    }
+
+    [TestMethod]
+    public void CifarPipelineKeepsTheOriginalCropAndFlipDraws()
+    {
+        ImageInputSpec spec = Spec(1, 8, 8);
+        float[] stored = Ramp(1, 8, 8);
+        var pipeline = new ImageAugmentationPipeline(spec, null, 1, horizontalFlip: true, null, null);
+        var viaPipeline = new float[64];
+        var direct = new float[64];
+        pipeline.Train(stored, viaPipeline, new Random(4));
+        ImageAugmentation.CropAndFlip(stored, direct, 1, 8, 8, 1, true, new Random(4));
+        CollectionAssert.AreEqual(direct, viaPipeline);
+    }
+
+    [TestMethod]
+    public void ErasingBeforeNormalizationFillsTheMeanWhichNormalizesToZero()
+    {
+        ImageInputSpec spec = Spec(2, 12, 12);
+        float[] image = Enumerable.Repeat(0.9f, spec.PixelCount).ToArray();
+        var region = new RandomErasing(probability: 1).Apply(image, 2, 12, 12, new Random(3), spec.Mean, spec.Std);
+        Assert.IsNotNull(region);
+        var (top, left, h, w) = region.Value;
+        Assert.AreEqual(2 * h * w, image.Count(v => v == 0.5f));
+        Assert.AreEqual(0f, (image[top * 12 + left] - spec.Mean[0]) / spec.Std[0]);
     }
 }

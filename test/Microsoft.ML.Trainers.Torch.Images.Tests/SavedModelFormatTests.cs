@@ -21,24 +21,38 @@ public sealed class SavedModelFormatTests
         var input = new ImageInputSpec
         {
             ColumnName = "Image", Kind = ImageColumnKind.FloatVector, Channels = 1, Height = 12, Width = 12,
-            Mean = new[] { 0.5f }, Std = new[] { 0.25f },
+            Mean = new[] { 0.5f }, Std = new[] { 0.25f }, EvaluationCropRatio = 0.875,
         };
         using var original = new ImageClassificationModel(config, input);
         using var saved = new MemoryStream();
         original.Save(saved);
         byte[] current = saved.ToArray();
-        Assert.AreEqual(2, BitConverter.ToInt32(current, 0), "the current format");
+        Assert.AreEqual(3, BitConverter.ToInt32(current, 0), "the current format");
+        using (var roundTrip = ImageClassificationModel.Load(new MemoryStream(current)))
+        {
+            Assert.AreEqual(0.875, roundTrip.Input.EvaluationCropRatio, "the evaluation crop is saved with the model");
+        }
 
-        // Format 1 is format 2 without the padding field, which follows the config's other fields:
+        // Format 2 is format 3 without the evaluation crop ratio (a double ending the input spec, which follows the
+        // config); format 1 is format 2 without the padding field, which follows the config's other fields:
         // version, block, stage count, blocks per stage, stem, base width, classes, channels (ints), zero-init (bool).
         int paddingOffset = 4 * (3 + config.Layers.Count + 4) + 1;
         Assert.AreEqual((int)ResNetPadding.Symmetric, BitConverter.ToInt32(current, paddingOffset));
-        byte[] formatOne = current[..paddingOffset].Concat(current[(paddingOffset + 4)..]).ToArray();
+        int ratioOffset = paddingOffset + 4 + SpecLength(input) - 8;
+        Assert.AreEqual(0.875, BitConverter.ToDouble(current, ratioOffset));
+        byte[] formatTwo = current[..ratioOffset].Concat(current[(ratioOffset + 8)..]).ToArray();
+        BitConverter.GetBytes(2).CopyTo(formatTwo, 0);
+        byte[] formatOne = formatTwo[..paddingOffset].Concat(formatTwo[(paddingOffset + 4)..]).ToArray();
         BitConverter.GetBytes(1).CopyTo(formatOne, 0);
 
+        using (var two = ImageClassificationModel.Load(new MemoryStream(formatTwo)))
+        {
+            Assert.AreEqual(1.0, two.Input.EvaluationCropRatio, "models saved before the evaluation crop resized");
+        }
         using var loaded = ImageClassificationModel.Load(new MemoryStream(formatOne));
         Assert.AreEqual(ResNetPadding.Symmetric, loaded.Config.Padding);
         Assert.AreEqual(input.Height, loaded.Input.Height);
+        Assert.AreEqual(1.0, loaded.Input.EvaluationCropRatio);
         CollectionAssert.AreEqual(input.Std, loaded.Input.Std);
         original.Network.eval();
         loaded.Network.eval();
@@ -54,5 +68,15 @@ public sealed class SavedModelFormatTests
         BitConverter.GetBytes(7).CopyTo(unknown, 0);
         var error = Assert.Throws<InvalidDataException>(() => ImageClassificationModel.Load(new MemoryStream(unknown)));
         StringAssert.Contains(error.Message, "format version 7");
+    }
+
+    private static int SpecLength(ImageInputSpec spec)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            spec.Write(writer);
+        }
+        return (int)stream.Length;
     }
 }

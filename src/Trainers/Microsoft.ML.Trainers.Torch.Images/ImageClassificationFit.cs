@@ -22,6 +22,9 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
     internal static readonly float[] MLNetResNet18Mean = { 123.15163f / 255f, 115.90288f / 255f, 103.06262f / 255f };
     internal static readonly float[] MLNetResNet18Std = { 1f / 255f, 1f / 255f, 1f / 255f };
 
+    /// <summary>torchvision's evaluation resize: 256 for a 224 crop.</summary>
+    internal const double ImageNetEvaluationCropRatio = 0.875;
+
     private readonly ImageClassificationTrainerOptions _options;
 
     // Completed by the first ReadTrainingSet (the training data) when the normalization comes from the images.
@@ -36,6 +39,7 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         _options = options;
         ImageColumnKind kind = ImageColumnTypes.Detect(trainingData.Schema, options.ImageColumnName);
         CheckKind(options, kind);
+        CheckAugmentation(options, kind);
         _spec = InputSpec(options, kind, trainingData, channel);
         _cropPadding = PaddedRandomCrop.ResolvePadding(options.CropPadding, _spec.Height, _spec.Width);
     }
@@ -54,6 +58,46 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         }
     }
 
+    /// <summary>Throws naming the option when the augmentation needs decoded images but the column holds float vectors.</summary>
+    private static void CheckAugmentation(ImageClassificationTrainerOptions options, ImageColumnKind kind)
+    {
+        if (kind != ImageColumnKind.FloatVector)
+        {
+            return;
+        }
+        if (options.EvaluationCropRatio is double ratio && ratio < 1)
+        {
+            throw new ArgumentException(
+                $"EvaluationCropRatio {ratio} needs decoded images, but image column '{options.ImageColumnName}' holds float vectors already at the input size; leave it unset or 1.",
+                nameof(ImageClassificationTrainerOptions.EvaluationCropRatio));
+        }
+        if (options.TrivialAugment && options.Augment)
+        {
+            throw new ArgumentException(
+                $"TrivialAugment works on pixel values in [0, 1] from decoded images, but image column '{options.ImageColumnName}' holds float vectors.",
+                nameof(ImageClassificationTrainerOptions.TrivialAugment));
+        }
+    }
+
+    /// <summary>The training preprocessing the options choose (none without <see cref="ImageClassificationTrainerOptions.Augment"/>).</summary>
+    private ImageAugmentationPipeline Pipeline(ImageInputSpec spec)
+    {
+        if (!_options.Augment)
+        {
+            return ImageAugmentationPipeline.None(spec);
+        }
+        RandomResizedCrop? crop = _options.Augmentation == ImageAugmentationPreset.ImageNet
+            ? new RandomResizedCrop(_options.RandomResizedCropMinScale, _options.RandomResizedCropMaxScale,
+                _options.RandomResizedCropMinRatio, _options.RandomResizedCropMaxRatio)
+            : null;
+        RandomErasing? erasing = _options.RandomErasingProbability > 0 ? new RandomErasing(_options.RandomErasingProbability) : null;
+        Mixup? mixup = _options.MixupAlpha > 0 || _options.CutMixAlpha > 0
+            ? new Mixup(_options.MixupAlpha, _options.CutMixAlpha, _options.MixupSwitchProbability, _options.MixupProbability, _options.LabelSmoothing)
+            : null;
+        return new ImageAugmentationPipeline(spec, crop, _cropPadding, _options.HorizontalFlip,
+            _options.TrivialAugment ? new TrivialAugmentWide() : null, erasing, mixup);
+    }
+
     protected internal override ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel)
     {
         ImageInputSpec spec = _spec;
@@ -65,10 +109,11 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
             return Complete(ReadPaths(data, imageColumn, labelColumn), channel);
         }
         using DataViewRowCursor cursor = data.GetRowCursor(new[] { imageColumn, labelColumn });
-        var reader = new ImagePixelReader(cursor, spec.Kind, spec.ColumnName, spec.Channels, spec.Height, spec.Width);
+        var reader = new ImagePixelReader(cursor, spec.Kind, spec.ColumnName, spec.Channels, spec.StoredHeight, spec.StoredWidth,
+            coverCrop: spec.EvaluationCropRatio < 1);
         ValueGetter<uint> labelGetter = cursor.GetGetter<uint>(labelColumn);
         var classes = new List<int>();
-        int n = spec.PixelCount;
+        int n = spec.StoredPixelCount;
         byte[] bytes = Array.Empty<byte>();
         float[] floats = Array.Empty<float>();
         bool asFloats = spec.Kind == ImageColumnKind.FloatVector;
@@ -88,11 +133,9 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
             }
         }
         int[] labelArray = classes.ToArray();
-        int padding = _options.Augment ? _cropPadding : 0;
-        bool flip = _options.Augment && _options.HorizontalFlip;
         ImageTrainingSet set = asFloats
-            ? ImageTrainingSet.FromFloats(floats.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, spec, padding, flip)
-            : ImageTrainingSet.FromBytes(bytes.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, spec, padding, flip);
+            ? ImageTrainingSet.FromFloats(floats.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, Pipeline(spec))
+            : ImageTrainingSet.FromBytes(bytes.AsSpan(0, labelArray.Length * n).ToArray(), labelArray, Pipeline(spec));
         return Complete(set, channel);
     }
 
@@ -127,9 +170,7 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
             }
             paths.Add(path.ToString());
         }
-        int padding = _options.Augment ? _cropPadding : 0;
-        bool flip = _options.Augment && _options.HorizontalFlip;
-        return ImageTrainingSet.FromPaths(paths.ToArray(), classes.ToArray(), _spec, padding, flip);
+        return ImageTrainingSet.FromPaths(paths.ToArray(), classes.ToArray(), Pipeline(_spec));
     }
 
     protected internal override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)
@@ -194,8 +235,15 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         {
             throw new ArgumentException($"NormalizationMean has {mean.Length} values for {channels} channels.", nameof(ImageClassificationTrainerOptions.NormalizationMean));
         }
+        // torchvision's evaluation transform comes with the ImageNet recipe; float vectors are already at the input size.
+        double ratio = options.EvaluationCropRatio
+            ?? (options.Augmentation == ImageAugmentationPreset.ImageNet && kind != ImageColumnKind.FloatVector ? ImageNetEvaluationCropRatio : 1);
         // Empty mean/std: computed from the training images once they are read.
-        return new ImageInputSpec { ColumnName = options.ImageColumnName, Kind = kind, Channels = channels, Height = height, Width = width, Mean = mean, Std = std };
+        return new ImageInputSpec
+        {
+            ColumnName = options.ImageColumnName, Kind = kind, Channels = channels, Height = height, Width = width, Mean = mean, Std = std,
+            EvaluationCropRatio = ratio,
+        };
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// </summary>
 public sealed class ImageClassificationModel : TorchClassificationModel, ILoadableClassificationModel<ImageClassificationModel>
 {
-    private const int FormatVersion = 2;  // 2: ResNetConfig.Padding
+    private const int FormatVersion = 3;  // 2: ResNetConfig.Padding; 3: ImageInputSpec.EvaluationCropRatio
     private readonly ResNet _network;
 
     /// <summary>Creates a freshly initialised network for <paramref name="config"/>.</summary>
@@ -73,30 +73,36 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
         ImageInputSpec input;
         using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            // Format 1 (before ResNetConfig.Padding) still loads: models users saved keep working.
-            int version = ReadFormatVersion(reader, new[] { 1, FormatVersion }, "image classifier");
+            // Formats 1 (before ResNetConfig.Padding) and 2 (before the evaluation crop) still load: models users saved keep working.
+            int version = ReadFormatVersion(reader, new[] { 1, 2, FormatVersion }, "image classifier");
             config = ResNetConfigFormat.Read(reader, hasPadding: version >= 2);
-            input = ImageInputSpec.Read(reader);
+            input = ImageInputSpec.Read(reader, hasEvaluationCropRatio: version >= 3);
         }
         var model = new ImageClassificationModel(config, input);
         ModuleCheckpoint.Load(model._network, stream, "image classifier weights");
         return model;
     }
 
-    /// <summary>Reads image rows into normalized batches exactly as training prepared them.</summary>
+    /// <summary>
+    /// Reads image rows into normalized batches exactly as validation prepared them: the same reader at the held size, the
+    /// same <see cref="ImageAugmentationPipeline.Evaluate"/> crop, the same normalization.
+    /// </summary>
     private sealed class ImageFeaturizer : IBatchFeaturizer
     {
         private readonly ImagePixelReader _reader;
         private readonly ImageInputSpec _spec;
         private readonly List<float> _values = new();
         private readonly byte[] _bytes;
+        private readonly float[] _stored;
         private readonly float[] _floats;
 
         public ImageFeaturizer(DataViewRow row, ImageInputSpec spec)
         {
             _spec = spec;
-            _reader = new ImagePixelReader(row, spec.Kind, spec.ColumnName, spec.Channels, spec.Height, spec.Width);
-            _bytes = new byte[spec.PixelCount];
+            _reader = new ImagePixelReader(row, spec.Kind, spec.ColumnName, spec.Channels, spec.StoredHeight, spec.StoredWidth,
+                coverCrop: spec.EvaluationCropRatio < 1);
+            _bytes = new byte[spec.StoredPixelCount];
+            _stored = new float[spec.StoredPixelCount];
             _floats = new float[spec.PixelCount];
         }
 
@@ -106,15 +112,15 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
         {
             if (_spec.Kind == ImageColumnKind.FloatVector)
             {
-                _reader.ReadFloats(rowIndex, _floats);
-                _values.AddRange(_floats);
+                _reader.ReadFloats(rowIndex, _stored);
             }
             else
             {
                 _reader.ReadBytes(rowIndex, _bytes);
-                ImageEncoder.ScaleBytes(_bytes, _floats);
-                _values.AddRange(_floats);
+                ImageEncoder.ScaleBytes(_bytes, _stored);
             }
+            ImageAugmentationPipeline.Evaluate(_stored, _spec, _floats);
+            _values.AddRange(_floats);
             Count++;
         }
 

@@ -58,8 +58,66 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
     /// </summary>
     public string? PretrainedWeightsPath { get; set; }
 
-    /// <summary>Apply training-only augmentation (random crop with padding, horizontal flip).</summary>
+    /// <summary>Apply training-only augmentation (<see cref="Augmentation"/>, <see cref="TrivialAugment"/>, <see cref="RandomErasingProbability"/>).</summary>
     public bool Augment { get; set; } = true;
+
+    /// <summary>
+    /// The training augmentation recipe: <see cref="ImageAugmentationPreset.Cifar"/> (padded random crop and flip, the
+    /// default, for small images) or <see cref="ImageAugmentationPreset.ImageNet"/> (RandomResizedCrop and flip, for photos,
+    /// with torchvision's resize-and-center-crop evaluation by default).
+    /// </summary>
+    public ImageAugmentationPreset Augmentation { get; set; } = ImageAugmentationPreset.Cifar;
+
+    /// <summary>Smallest fraction of the image area a RandomResizedCrop keeps (ImageNet recipe; torchvision's 0.08).</summary>
+    public double RandomResizedCropMinScale { get; set; } = 0.08;
+
+    /// <summary>Largest fraction of the image area a RandomResizedCrop keeps (ImageNet recipe; 1).</summary>
+    public double RandomResizedCropMaxScale { get; set; } = 1.0;
+
+    /// <summary>Smallest width/height ratio of a RandomResizedCrop, drawn log-uniformly (ImageNet recipe; 3/4).</summary>
+    public double RandomResizedCropMinRatio { get; set; } = 3.0 / 4.0;
+
+    /// <summary>Largest width/height ratio of a RandomResizedCrop (ImageNet recipe; 4/3).</summary>
+    public double RandomResizedCropMaxRatio { get; set; } = 4.0 / 3.0;
+
+    /// <summary>
+    /// Apply torchvision's TrivialAugmentWide to each training image after the crop and flip: one of 14 operations (identity,
+    /// shear, translate, rotate, brightness, color, contrast, sharpness, posterize, solarize, autocontrast, equalize) with a
+    /// uniformly drawn magnitude. Needs decoded images (not float vectors).
+    /// </summary>
+    public bool TrivialAugment { get; set; }
+
+    /// <summary>
+    /// Probability of torchvision's RandomErasing on each training image (0, the default, disables it): a rectangle of 2–33%
+    /// of the area, aspect ratio 0.3–3.3, set to 0 after normalization.
+    /// </summary>
+    public double RandomErasingProbability { get; set; }
+
+    /// <summary>
+    /// Mixup's α (timm's <c>mixup_alpha</c>): each training batch is mixed with its reverse, λ·x + (1 − λ)·x', λ ~ Beta(α, α),
+    /// and trained on the equally mixed soft labels (which carry <see cref="TorchTrainerOptions.LabelSmoothing"/>). 0 (the
+    /// default) disables mixup; timm's recipes use 0.2–0.8. The reported training accuracy then compares predictions
+    /// with each example's own (unmixed) label.
+    /// </summary>
+    public double MixupAlpha { get; set; }
+
+    /// <summary>CutMix's α (timm's <c>cutmix_alpha</c>): a box of the reversed batch is pasted in instead; 0 disables it; timm uses 1.</summary>
+    public double CutMixAlpha { get; set; }
+
+    /// <summary>With both <see cref="MixupAlpha"/> and <see cref="CutMixAlpha"/> set, the probability that a batch uses CutMix (timm's 0.5).</summary>
+    public double MixupSwitchProbability { get; set; } = 0.5;
+
+    /// <summary>Probability that a batch is mixed at all when mixup or CutMix is on (timm's <c>prob</c>, 1).</summary>
+    public double MixupProbability { get; set; } = 1.0;
+
+    /// <summary>
+    /// Evaluation preprocessing, applied identically to validation and, saved with the model, to scoring. Below 1, each
+    /// image is resized keeping its aspect ratio so that it covers the input size divided by this ratio, center-cropped to
+    /// that (and held at that size for training), and the network sees its center input-size crop: torchvision's
+    /// <c>Resize(256)</c> + <c>CenterCrop(224)</c> at 0.875. 1 resizes each image straight to the input size (stretching other
+    /// aspect ratios). Null: 0.875 with <see cref="ImageAugmentationPreset.ImageNet"/>, else 1. Float vectors need 1.
+    /// </summary>
+    public double? EvaluationCropRatio { get; set; }
 
     /// <summary>
     /// Zero padding, in pixels, around the random crop; 0 disables cropping. Null (the default) pads by ⅛ of the shorter
@@ -106,6 +164,45 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
         if (BaseWidth is int bw && bw < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(BaseWidth), $"BaseWidth must be at least 1 (was {bw}).");
+        }
+        if (!Enum.IsDefined(Augmentation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Augmentation), $"Augmentation {Augmentation} is not a known preset.");
+        }
+        if (!(RandomResizedCropMinScale > 0 && RandomResizedCropMinScale <= RandomResizedCropMaxScale && RandomResizedCropMaxScale <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RandomResizedCropMinScale),
+                $"RandomResizedCropMinScale and RandomResizedCropMaxScale must satisfy 0 < min ≤ max ≤ 1 (were {RandomResizedCropMinScale}, {RandomResizedCropMaxScale}).");
+        }
+        if (!(RandomResizedCropMinRatio > 0 && RandomResizedCropMinRatio <= RandomResizedCropMaxRatio && double.IsFinite(RandomResizedCropMaxRatio)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RandomResizedCropMinRatio),
+                $"RandomResizedCropMinRatio and RandomResizedCropMaxRatio must satisfy 0 < min ≤ max < ∞ (were {RandomResizedCropMinRatio}, {RandomResizedCropMaxRatio}).");
+        }
+        if (!(RandomErasingProbability >= 0 && RandomErasingProbability <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RandomErasingProbability),
+                $"RandomErasingProbability must be in [0, 1] (was {RandomErasingProbability}).");
+        }
+        if (!(double.IsFinite(MixupAlpha) && MixupAlpha >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MixupAlpha), $"MixupAlpha must be finite and at least 0 (was {MixupAlpha}).");
+        }
+        if (!(double.IsFinite(CutMixAlpha) && CutMixAlpha >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CutMixAlpha), $"CutMixAlpha must be finite and at least 0 (was {CutMixAlpha}).");
+        }
+        if (!(MixupSwitchProbability >= 0 && MixupSwitchProbability <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MixupSwitchProbability), $"MixupSwitchProbability must be in [0, 1] (was {MixupSwitchProbability}).");
+        }
+        if (!(MixupProbability >= 0 && MixupProbability <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MixupProbability), $"MixupProbability must be in [0, 1] (was {MixupProbability}).");
+        }
+        if (EvaluationCropRatio is double ratio && !(ratio > 0 && ratio <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(EvaluationCropRatio), $"EvaluationCropRatio must be in (0, 1] (was {ratio}).");
         }
         if (CropPadding is int padding && padding < 0)
         {

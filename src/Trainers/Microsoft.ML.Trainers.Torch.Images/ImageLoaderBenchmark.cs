@@ -31,7 +31,8 @@ public static class ImageLoaderBenchmark
             ColumnName = "ImagePath", Kind = ImageColumnKind.ImagePath, Channels = channels, Height = height, Width = width,
             Mean = new float[channels], Std = Enumerable.Repeat(1f, channels).ToArray(),
         };
-        ImageTrainingSet set = ImageTrainingSet.FromPaths(paths.ToArray(), new int[paths.Count], spec, cropPadding, horizontalFlip: true);
+        ImageTrainingSet set = ImageTrainingSet.FromPaths(paths.ToArray(), new int[paths.Count],
+            new ImageAugmentationPipeline(spec, null, cropPadding, horizontalFlip: true, null, null));
         var random = new Random(1);
         int[] order = Enumerable.Range(0, set.Count).ToArray();
         var clock = Stopwatch.StartNew();

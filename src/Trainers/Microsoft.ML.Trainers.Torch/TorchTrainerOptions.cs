@@ -86,6 +86,13 @@ public abstract class TorchTrainerOptions
     /// <summary>Label smoothing of the cross-entropy loss, in [0, 1).</summary>
     public double LabelSmoothing { get; set; }
 
+    /// <summary>
+    /// After each epoch, also evaluate on the training data as validation does (eval mode, no augmentation), reported as
+    /// <see cref="EpochMetrics.CleanTrainLoss"/> and <see cref="EpochMetrics.CleanTrainAccuracy"/>; costs one scoring pass
+    /// over the training data per epoch. The always-reported training metrics are measured on the batches as trained.
+    /// </summary>
+    public bool CleanTrainAccuracy { get; set; }
+
     /// <summary>Data to validate on after each epoch; takes precedence over <see cref="ValidationFraction"/>.</summary>
     public IDataView? ValidationSet { get; set; }
 

@@ -33,8 +33,29 @@ public sealed record ImageInputSpec
     /// <summary>Per-channel standard deviation divided by after subtracting the mean.</summary>
     public required float[] Std { get; init; }
 
+    /// <summary>
+    /// Evaluation preprocessing, in (0, 1]: 1 resizes each image to <see cref="Height"/> × <see cref="Width"/> (stretching
+    /// it when the aspect ratios differ); below 1, torchvision's evaluation transform: the image is resized, keeping its
+    /// aspect ratio, to cover <see cref="StoredHeight"/> × <see cref="StoredWidth"/> (the target divided by this ratio, so 256
+    /// for 224 at 0.875), center-cropped to that, and the network sees the center <see cref="Height"/> × <see cref="Width"/>.
+    /// Validation and scoring both apply it (saved with the model).
+    /// </summary>
+    public double EvaluationCropRatio { get; init; } = 1;
+
     /// <summary>Values per image.</summary>
     public int PixelCount => Channels * Height * Width;
+
+    /// <summary>Height at which images are decoded and held before the evaluation crop or the training augmentation.</summary>
+    public int StoredHeight => StoredSide(Height);
+
+    /// <summary>Width at which images are decoded and held before the evaluation crop or the training augmentation.</summary>
+    public int StoredWidth => StoredSide(Width);
+
+    /// <summary>Values per held image.</summary>
+    public int StoredPixelCount => Channels * StoredHeight * StoredWidth;
+
+    // 1e-9: 224 / 0.875 is 256 exactly, not 255.99999.
+    private int StoredSide(int side) => EvaluationCropRatio >= 1 ? side : Math.Max(side, (int)Math.Floor(side / EvaluationCropRatio + 1e-9));
 
     internal void Write(BinaryWriter writer)
     {
@@ -51,9 +72,12 @@ public sealed record ImageInputSpec
                 writer.Write(v);
             }
         }
+        writer.Write(EvaluationCropRatio);
     }
 
-    internal static ImageInputSpec Read(BinaryReader reader)
+    /// <param name="reader">Positioned at the spec.</param>
+    /// <param name="hasEvaluationCropRatio">False for models saved before <see cref="EvaluationCropRatio"/> (they resized).</param>
+    internal static ImageInputSpec Read(BinaryReader reader, bool hasEvaluationCropRatio = true)
     {
         string column = reader.ReadString();
         var kind = (ImageColumnKind)reader.ReadInt32();
@@ -67,12 +91,22 @@ public sealed record ImageInputSpec
             }
             return Enumerable.Range(0, n).Select(_ => reader.ReadSingle()).ToArray();
         }
-        return new ImageInputSpec { ColumnName = column, Kind = kind, Channels = channels, Height = height, Width = width, Mean = ReadFloats(), Std = ReadFloats() };
+        float[] mean = ReadFloats(), std = ReadFloats();
+        double ratio = hasEvaluationCropRatio ? reader.ReadDouble() : 1;
+        if (!(ratio > 0 && ratio <= 1))
+        {
+            throw new InvalidDataException($"Saved evaluation crop ratio {ratio} is not in (0, 1].");
+        }
+        return new ImageInputSpec
+        {
+            ColumnName = column, Kind = kind, Channels = channels, Height = height, Width = width, Mean = mean, Std = std, EvaluationCropRatio = ratio,
+        };
     }
 
     /// <inheritdoc />
     public override string ToString()
-        => string.Format(CultureInfo.InvariantCulture, "{0} ({1}) -> {2}x{3}x{4}, mean [{5}], std [{6}]", ColumnName, Kind, Channels, Height, Width,
+        => string.Format(CultureInfo.InvariantCulture, "{0} ({1}) -> {2}x{3}x{4}, mean [{5}], std [{6}]{7}", ColumnName, Kind, Channels, Height, Width,
             string.Join(", ", Mean.Select(m => m.ToString("G4", CultureInfo.InvariantCulture))),
-            string.Join(", ", Std.Select(s => s.ToString("G4", CultureInfo.InvariantCulture))));
+            string.Join(", ", Std.Select(s => s.ToString("G4", CultureInfo.InvariantCulture))),
+            EvaluationCropRatio < 1 ? string.Format(CultureInfo.InvariantCulture, ", center crop of {0}x{1} (ratio {2:G4})", StoredHeight, StoredWidth, EvaluationCropRatio) : "");
 }

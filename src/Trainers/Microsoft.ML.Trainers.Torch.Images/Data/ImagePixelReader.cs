@@ -8,14 +8,15 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 
 /// <summary>
 /// Reads the image of the current row as raw channel-first values at the target size: bytes in
-/// [0, 255] for images (resized when their size differs), floats as given for float vectors. Errors
-/// name the row and the column.
+/// [0, 255] for images (resized when their size differs, or, with <c>coverCrop</c>, resized keeping the aspect ratio to
+/// cover the target and center-cropped), floats as given for float vectors. Errors name the row and the column.
 /// </summary>
 internal sealed class ImagePixelReader
 {
     private readonly ImageColumnKind _kind;
     private readonly string _column;
     private readonly int _channels, _height, _width;
+    private readonly bool _coverCrop;
     private readonly ValueGetter<MLImage>? _imageGetter;
     private readonly ValueGetter<VBuffer<byte>>? _bytesGetter;
     private readonly ValueGetter<VBuffer<float>>? _floatGetter;
@@ -24,8 +25,9 @@ internal sealed class ImagePixelReader
     private VBuffer<byte> _bytes;
     private VBuffer<float> _floats;
 
-    public ImagePixelReader(DataViewRow row, ImageColumnKind kind, string column, int channels, int height, int width)
+    public ImagePixelReader(DataViewRow row, ImageColumnKind kind, string column, int channels, int height, int width, bool coverCrop = false)
     {
+        _coverCrop = coverCrop;
         _kind = kind;
         _column = column;
         _channels = channels;
@@ -61,7 +63,7 @@ internal sealed class ImagePixelReader
         else if (_kind == ImageColumnKind.ImagePath)
         {
             _pathGetter!(ref _path);
-            ReadFile(_path.ToString(), _channels, _height, _width, destination);
+            ReadFile(_path.ToString(), _channels, _height, _width, destination, _coverCrop);
         }
         else
         {
@@ -126,7 +128,7 @@ internal sealed class ImagePixelReader
     /// Decodes the image file at <paramref name="path"/> into <paramref name="destination"/> (bytes, CHW, resized to
     /// <paramref name="height"/> × <paramref name="width"/>); errors name the file.
     /// </summary>
-    public static void ReadFile(string path, int channels, int height, int width, Span<byte> destination)
+    public static void ReadFile(string path, int channels, int height, int width, Span<byte> destination, bool coverCrop = false)
     {
         byte[] encoded;
         try
@@ -139,7 +141,7 @@ internal sealed class ImagePixelReader
         }
         using SKBitmap? bitmap = TryDecode(encoded)
             ?? throw new InvalidDataException($"Image file '{path}' ({encoded.Length} bytes) is not a decodable image (PNG, JPEG, BMP, GIF, WEBP).");
-        CopyResized(bitmap, channels, height, width, $"Image file '{path}'", destination);
+        CopyResized(bitmap, channels, height, width, coverCrop, $"Image file '{path}'", destination);
     }
 
     /// <summary>The height and width stored in the header of the image file at <paramref name="path"/>.</summary>
@@ -152,13 +154,47 @@ internal sealed class ImagePixelReader
     }
 
     private void CopyResized(SKBitmap source, long row, Span<byte> destination)
-        => CopyResized(source, _channels, _height, _width, $"Row {row}: image in column '{_column}'", destination);
+        => CopyResized(source, _channels, _height, _width, _coverCrop, $"Row {row}: image in column '{_column}'", destination);
 
-    private static void CopyResized(SKBitmap source, int channels, int height, int width, string where, Span<byte> destination)
+    /// <summary>
+    /// The centered rectangle of a <paramref name="sourceHeight"/> × <paramref name="sourceWidth"/> image with the target's
+    /// aspect ratio: resizing it to the target equals a shorter-side resize that covers the target, then a center crop.
+    /// </summary>
+    public static SKRectI CoverRegion(int sourceHeight, int sourceWidth, int height, int width)
     {
+        int h = sourceHeight, w = sourceWidth;
+        if ((long)sourceWidth * height > (long)sourceHeight * width)
+        {
+            w = Math.Clamp((int)Math.Round((double)sourceHeight * width / height), 1, sourceWidth);
+        }
+        else
+        {
+            h = Math.Clamp((int)Math.Round((double)sourceWidth * height / width), 1, sourceHeight);
+        }
+        int left = (sourceWidth - w) / 2, top = (sourceHeight - h) / 2;
+        return new SKRectI(left, top, left + w, top + h);
+    }
+
+    private static void CopyResized(SKBitmap source, int channels, int height, int width, bool coverCrop, string where, Span<byte> destination)
+    {
+        if (coverCrop)
+        {
+            SKRectI region = CoverRegion(source.Height, source.Width, height, width);
+            if (region.Width != source.Width || region.Height != source.Height)
+            {
+                using var subset = new SKBitmap();
+                if (!source.ExtractSubset(subset, region))
+                {
+                    throw new InvalidDataException($"{where} ({source.Width}x{source.Height}) could not be center-cropped to {region.Width}x{region.Height}.");
+                }
+                CopyResized(subset, channels, height, width, coverCrop: false, where, destination);
+                return;
+            }
+        }
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         SKBitmap rgba;
-        if (source.Width == width && source.Height == height && source.ColorType == SKColorType.Rgba8888)
+        // A subset (center crop) shares its parent's rows: only a tightly packed bitmap is read in place.
+        if (source.Width == width && source.Height == height && source.ColorType == SKColorType.Rgba8888 && source.RowBytes == 4 * width)
         {
             rgba = source;
         }

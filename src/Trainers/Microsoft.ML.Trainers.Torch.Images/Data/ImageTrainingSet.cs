@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Trainers.Torch.Images;
 
 /// <summary>
-/// Images held in memory at the network's input size (bytes for decoded images, floats for float
-/// vectors), or only their file paths (decoded batch by batch on worker threads, so memory does not grow
-/// with the number of images), collated into normalized, optionally augmented batches.
+/// Images held in memory at <see cref="ImageInputSpec.StoredHeight"/> × <see cref="ImageInputSpec.StoredWidth"/> (bytes for
+/// decoded images, floats for float vectors), or only their file paths (decoded batch by batch on worker threads, so memory
+/// does not grow with the number of images), collated into normalized batches: augmented by the
+/// <see cref="ImageAugmentationPipeline"/> for training, its evaluation crop otherwise.
 /// </summary>
 internal sealed class ImageTrainingSet : ITrainingSet
 {
@@ -18,10 +19,9 @@ internal sealed class ImageTrainingSet : ITrainingSet
     private readonly int[] _labels;
     private readonly int[] _rows;
     private readonly ImageInputSpec _spec;
-    private readonly int _cropPadding;
-    private readonly bool _horizontalFlip;
+    private readonly ImageAugmentationPipeline _pipeline;
 
-    private ImageTrainingSet(byte[]? bytes, float[]? floats, string[]? paths, int[] labels, int[] rows, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
+    private ImageTrainingSet(byte[]? bytes, float[]? floats, string[]? paths, int[] labels, int[] rows, ImageInputSpec spec, ImageAugmentationPipeline pipeline)
     {
         _bytes = bytes;
         _floats = floats;
@@ -29,28 +29,34 @@ internal sealed class ImageTrainingSet : ITrainingSet
         _labels = labels;
         _rows = rows;
         _spec = spec;
-        _cropPadding = cropPadding;
-        _horizontalFlip = horizontalFlip;
+        _pipeline = pipeline;
     }
 
-    /// <summary>Images decoded to bytes (CHW, one block of <see cref="ImageInputSpec.PixelCount"/> per image).</summary>
-    public static ImageTrainingSet FromBytes(byte[] pixels, int[] labels, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
-        => new(pixels, null, null, labels, Identity(labels.Length), spec, cropPadding, horizontalFlip);
+    /// <summary>Images decoded to bytes (CHW, one block of <see cref="ImageInputSpec.StoredPixelCount"/> per image).</summary>
+    public static ImageTrainingSet FromBytes(byte[] pixels, int[] labels, ImageAugmentationPipeline pipeline)
+        => new(pixels, null, null, labels, Identity(labels.Length), pipeline.Spec, pipeline);
 
     /// <summary>Images given as float vectors (CHW).</summary>
-    public static ImageTrainingSet FromFloats(float[] pixels, int[] labels, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
-        => new(null, pixels, null, labels, Identity(labels.Length), spec, cropPadding, horizontalFlip);
+    public static ImageTrainingSet FromFloats(float[] pixels, int[] labels, ImageAugmentationPipeline pipeline)
+        => new(null, pixels, null, labels, Identity(labels.Length), pipeline.Spec, pipeline);
 
     /// <summary>Image files, decoded and resized when a batch draws them.</summary>
-    public static ImageTrainingSet FromPaths(string[] paths, int[] labels, ImageInputSpec spec, int cropPadding, bool horizontalFlip)
-        => new(null, null, paths, labels, Identity(labels.Length), spec, cropPadding, horizontalFlip);
+    public static ImageTrainingSet FromPaths(string[] paths, int[] labels, ImageAugmentationPipeline pipeline)
+        => new(null, null, paths, labels, Identity(labels.Length), pipeline.Spec, pipeline);
 
     public int Count => _rows.Length;
 
     /// <summary>The same images prepared with another input spec (e.g. once normalization is known).</summary>
-    public ImageTrainingSet WithSpec(ImageInputSpec spec) => new(_bytes, _floats, _paths, _labels, _rows, spec, _cropPadding, _horizontalFlip);
+    public ImageTrainingSet WithSpec(ImageInputSpec spec) => new(_bytes, _floats, _paths, _labels, _rows, spec, _pipeline.WithSpec(spec));
 
     public ImageInputSpec Spec => _spec;
+
+    /// <inheritdoc />
+    public bool Augments => _pipeline.IsRandom;
+
+    /// <inheritdoc />
+    public MixedBatch? Mix(IReadOnlyList<Tensor> inputs, Tensor labels, int classCount, Random random)
+        => _pipeline.Mixup?.Apply(inputs, labels, classCount, random);
 
     public int GetLabel(int index) => _labels[_rows[index]];
 
@@ -61,18 +67,18 @@ internal sealed class ImageTrainingSet : ITrainingSet
         {
             rows[i] = _rows[indices[i]];
         }
-        return new ImageTrainingSet(_bytes, _floats, _paths, _labels, rows, _spec, _cropPadding, _horizontalFlip);
+        return new ImageTrainingSet(_bytes, _floats, _paths, _labels, rows, _spec, _pipeline);
     }
 
     public IReadOnlyList<Tensor> Collate(ReadOnlySpan<int> indices, bool augment, Random random)
     {
-        int n = _spec.PixelCount, count = indices.Length;
-        float[] batch = new float[count * n];
-        bool anyAugmentation = augment && (_cropPadding > 0 || _horizontalFlip);
-        // Unaugmented pixels of the whole batch first (files decoded in parallel: decoding dominates when images are
-        // read from disk), then augmentation in example order, so the random draws, and the batch, do not depend
-        // on thread timing and match the in-memory sets' for the same seed.
-        float[] raw = anyAugmentation ? new float[count * n] : batch;
+        int n = _spec.PixelCount, stored = _spec.StoredPixelCount, count = indices.Length;
+        bool anyAugmentation = augment && _pipeline.IsRandom;
+        // Held pixels of the whole batch first (files decoded in parallel: decoding dominates when images are
+        // read from disk), then augmentation or the evaluation crop in example order, so the random draws, and the
+        // batch, do not depend on thread timing and match the in-memory sets' for the same seed.
+        float[] raw = new float[count * stored];
+        float[] batch = anyAugmentation || stored != n ? new float[count * n] : raw;
         int[] rows = new int[count];
         for (int i = 0; i < count; i++)
         {
@@ -80,21 +86,24 @@ internal sealed class ImageTrainingSet : ITrainingSet
         }
         if (_paths != null && count > 1)
         {
-            Parallel.For(0, count, i => CopyRaw(rows[i], raw.AsSpan(i * n, n)));
+            Parallel.For(0, count, i => CopyRaw(rows[i], raw.AsSpan(i * stored, stored)));
         }
         else
         {
             for (int i = 0; i < count; i++)
             {
-                CopyRaw(rows[i], raw.AsSpan(i * n, n));
+                CopyRaw(rows[i], raw.AsSpan(i * stored, stored));
             }
         }
-        if (anyAugmentation)
+        for (int i = 0; batch != raw && i < count; i++)
         {
-            for (int i = 0; i < count; i++)
+            if (anyAugmentation)
             {
-                ImageAugmentation.CropAndFlip(raw.AsSpan(i * n, n), batch.AsSpan(i * n, n), _spec.Channels, _spec.Height, _spec.Width,
-                    _cropPadding, _horizontalFlip, random);
+                _pipeline.Train(raw.AsSpan(i * stored, stored), batch.AsSpan(i * n, n), random);
+            }
+            else
+            {
+                ImageAugmentationPipeline.Evaluate(raw.AsSpan(i * stored, stored), _spec, batch.AsSpan(i * n, n));
             }
         }
         Tensor images = tensor(batch, new long[] { count, _spec.Channels, _spec.Height, _spec.Width });
@@ -104,9 +113,9 @@ internal sealed class ImageTrainingSet : ITrainingSet
     /// <summary>Per-channel mean and standard deviation of the stored images, accumulated in float64.</summary>
     public (float[] Mean, float[] Std) ChannelStatistics()
     {
-        int channels = _spec.Channels, plane = _spec.Height * _spec.Width;
+        int channels = _spec.Channels, plane = _spec.StoredHeight * _spec.StoredWidth;
         double[] sum = new double[channels], sumSquares = new double[channels];
-        float[] raw = new float[_spec.PixelCount];
+        float[] raw = new float[_spec.StoredPixelCount];
         foreach (int row in _rows)
         {
             CopyRaw(row, raw);
@@ -134,13 +143,13 @@ internal sealed class ImageTrainingSet : ITrainingSet
     /// <summary>The stored (or file's) image scaled to its natural range: bytes to [0, 1], floats unchanged.</summary>
     private void CopyRaw(int row, Span<float> destination)
     {
-        int n = _spec.PixelCount;
+        int n = _spec.StoredPixelCount;
         if (_paths != null)
         {
             byte[] decoded = new byte[n];
             try
             {
-                ImagePixelReader.ReadFile(_paths[row], _spec.Channels, _spec.Height, _spec.Width, decoded);
+                ImagePixelReader.ReadFile(_paths[row], _spec.Channels, _spec.StoredHeight, _spec.StoredWidth, decoded, coverCrop: _spec.EvaluationCropRatio < 1);
             }
             catch (System.IO.InvalidDataException e)
             {

@@ -21,6 +21,19 @@ public interface ITrainingSet
     /// </summary>
     IReadOnlyList<Tensor> Collate(ReadOnlySpan<int> indices, bool augment, Random random);
 
+    /// <summary>
+    /// Mixes a collated training batch (mixup, CutMix), or returns null to train on it with the hard labels. Called once
+    /// per training (micro-)batch with the loop's random source, after <see cref="Collate"/>.
+    /// </summary>
+    /// <param name="inputs">The collated inputs, on the training device.</param>
+    /// <param name="labels">The batch's 0-based classes, on the training device.</param>
+    /// <param name="classCount">The number of classes.</param>
+    /// <param name="random">The loop's random source.</param>
+    MixedBatch? Mix(IReadOnlyList<Tensor> inputs, Tensor labels, int classCount, Random random) => null;
+
+    /// <summary>Whether <see cref="Collate"/> with augmentation changes the examples (reported with the training metrics).</summary>
+    bool Augments => false;
+
     /// <summary>A view of the examples at <paramref name="indices"/> (used to hold out a validation split).</summary>
     ITrainingSet Subset(int[] indices);
 }

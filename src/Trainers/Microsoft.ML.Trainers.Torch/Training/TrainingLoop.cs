@@ -108,8 +108,14 @@ internal sealed class TrainingLoop
                 // Validation, callbacks and the best-epoch snapshot see the weights the model would be saved with.
                 UseEvaluationPoint(optimizer);
                 (double Loss, double Accuracy, double MacroAccuracy)? val = validation != null ? EvaluateWithEma(model, validation, ema) : null;
+                // Evaluate collates without augmentation: the clean counterpart of the augmented training metrics.
+                (double Loss, double Accuracy, double MacroAccuracy)? clean = _options.CleanTrainAccuracy ? EvaluateWithEma(model, train, ema) : null;
                 var metrics = new EpochMetrics(epoch, loss, accuracy, val?.Loss, val?.Accuracy, optimizer.LearningRate,
-                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9)) { SkippedSteps = skipped, ValidationMacroAccuracy = val?.MacroAccuracy };
+                    clock.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9))
+                {
+                    SkippedSteps = skipped, ValidationMacroAccuracy = val?.MacroAccuracy, TrainBatchesAugmented = train.Augments,
+                    CleanTrainLoss = clean?.Loss, CleanTrainAccuracy = clean?.Accuracy,
+                };
                 history.Add(metrics);
                 _channel.Info(MessageSensitivity.None, metrics.ToString());
                 progress?.Checkpoint(metrics.TrainLoss, metrics.TrainAccuracy, metrics.ValidationLoss, metrics.ValidationAccuracy, metrics.LearningRate, epoch);
@@ -205,8 +211,10 @@ internal sealed class TrainingLoop
                 ReadOnlySpan<int> micro = indices.Slice(microStart, microLength);
                 Tensor labels = Labels(train, micro, model.Device);
                 IReadOnlyList<Tensor> inputs = ToDevice(train.Collate(micro, augment: true, random), model.Device);
-                Tensor logits = model.Forward(inputs).to(ScalarType.Float32);
-                Tensor loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
+                // Mixed batches (mixup, CutMix) bring soft targets, which already carry any label smoothing.
+                MixedBatch? mixed = train.Mix(inputs, labels, model.ClassCount, random);
+                Tensor logits = model.Forward(mixed?.Inputs ?? inputs).to(ScalarType.Float32);
+                Tensor loss = mixed?.Loss(logits) ?? nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
                 // The loop reads the loss every micro-batch anyway; reading it before the update lets a non-finite one
                 // stop (or skip) the step before it poisons the weights.
                 double microLoss = loss.item<float>();

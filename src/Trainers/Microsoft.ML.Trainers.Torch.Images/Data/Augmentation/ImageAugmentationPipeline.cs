@@ -3,89 +3,110 @@ using System;
 namespace Microsoft.ML.Trainers.Torch.Images;
 
 /// <summary>
-/// The per-example image preprocessing seam. Training: [RandomResizedCrop | padded random crop] → horizontal flip →
-/// normalization (by the caller's <c>normalize</c> delegate) → RandomErasing. Evaluation: shorter-side resize to
-/// target / crop ratio then center crop when <see cref="Evaluation"/> is set, otherwise a plain resize (identity at
-/// equal sizes).
+/// The trainer's per-example preprocessing of an image held at <see cref="ImageInputSpec.StoredHeight"/> ×
+/// <see cref="ImageInputSpec.StoredWidth"/> in [0, 1] pixel scale, before normalization. Evaluation (validation and
+/// scoring) is the center crop to the input size (a copy when both sizes are equal). Training is either
+/// RandomResizedCrop of the whole held image then a horizontal flip (the ImageNet recipe), or the evaluation image with a
+/// zero-padded random crop and flip (the CIFAR recipe); then TrivialAugmentWide, then RandomErasing (done before
+/// normalization with the channel mean as fill, which is torchvision's 0 after it).
 /// </summary>
 internal sealed class ImageAugmentationPipeline
 {
-    public ImageAugmentationPipeline(RandomResizedCrop? randomResizedCrop, PaddedRandomCrop? paddedCrop, bool horizontalFlip,
-        RandomErasing? randomErasing, ResizeCenterCrop? evaluation)
+    private readonly ImageInputSpec _spec;
+
+    /// <param name="spec">Sizes and normalization.</param>
+    /// <param name="randomResizedCrop">Crop of the held image (ImageNet recipe); null for the padded crop.</param>
+    /// <param name="cropPadding">Zero padding in pixels of the CIFAR crop (0: none); ignored with <paramref name="randomResizedCrop"/>.</param>
+    /// <param name="horizontalFlip">Mirror with probability ½.</param>
+    /// <param name="trivialAugment">One TrivialAugmentWide operation per image, or null.</param>
+    /// <param name="randomErasing">Erasing, or null.</param>
+    /// <param name="mixup">Batch mixing (mixup, CutMix) after collation, or null.</param>
+    public ImageAugmentationPipeline(ImageInputSpec spec, RandomResizedCrop? randomResizedCrop, int cropPadding, bool horizontalFlip,
+        TrivialAugmentWide? trivialAugment, RandomErasing? randomErasing, Mixup? mixup = null)
     {
-        if (randomResizedCrop is not null && paddedCrop is not null)
+        if (cropPadding < 0)
         {
-            throw new ArgumentException("Use either RandomResizedCrop or a padded crop (CropPaddingFraction), not both.", nameof(paddedCrop));
+            throw new ArgumentOutOfRangeException("CropPadding", $"CropPadding must be at least 0 (was {cropPadding}).");
         }
+        _spec = spec;
         RandomResizedCrop = randomResizedCrop;
-        PaddedCrop = paddedCrop;
+        CropPadding = randomResizedCrop is null ? cropPadding : 0;
         HorizontalFlip = horizontalFlip;
+        TrivialAugment = trivialAugment;
         RandomErasing = randomErasing;
-        Evaluation = evaluation;
+        Mixup = mixup;
     }
+
+    /// <summary>No augmentation: training examples are the evaluation images.</summary>
+    public static ImageAugmentationPipeline None(ImageInputSpec spec) => new(spec, null, 0, false, null, null);
+
+    /// <summary>Sizes and normalization.</summary>
+    public ImageInputSpec Spec => _spec;
+
+    /// <summary>The same transforms for another spec (normalization known once the training images are read).</summary>
+    public ImageAugmentationPipeline WithSpec(ImageInputSpec spec) => new(spec, RandomResizedCrop, CropPadding, HorizontalFlip, TrivialAugment, RandomErasing, Mixup);
 
     public RandomResizedCrop? RandomResizedCrop { get; }
-    public PaddedRandomCrop? PaddedCrop { get; }
+    public int CropPadding { get; }
     public bool HorizontalFlip { get; }
+    public TrivialAugmentWide? TrivialAugment { get; }
     public RandomErasing? RandomErasing { get; }
-    public ResizeCenterCrop? Evaluation { get; }
 
-    /// <summary>One augmented training example at (height, width); <paramref name="normalize"/> runs before erasing.</summary>
-    public void Train(ReadOnlySpan<float> source, int channels, int sourceHeight, int sourceWidth,
-        Span<float> destination, int height, int width, Random random, SpanAction? normalize = null)
+    /// <summary>Per-batch mixing, applied by <see cref="ImageTrainingSet.Mix"/> (not per example).</summary>
+    public Mixup? Mixup { get; }
+
+    /// <summary>Whether training draws anything at all (otherwise training examples are the evaluation images).</summary>
+    public bool IsRandom => RandomResizedCrop is not null || CropPadding > 0 || HorizontalFlip || TrivialAugment is not null || RandomErasing is not null
+        || Mixup is not null;
+
+    /// <summary>One augmented training example (<see cref="ImageInputSpec.PixelCount"/> values) from a held image.</summary>
+    public void Train(ReadOnlySpan<float> stored, Span<float> destination, Random random)
     {
-        int size = channels * height * width;
-        Span<float> output = destination.Slice(0, size);
+        ImageInputSpec s = _spec;
+        Span<float> output = destination.Slice(0, s.PixelCount);
         if (RandomResizedCrop is not null)
         {
-            RandomResizedCrop.Apply(source, channels, sourceHeight, sourceWidth, output, height, width, random);
-        }
-        else
-        {
-            Resize(source, channels, sourceHeight, sourceWidth, output, height, width);
-            if (PaddedCrop is not null)
+            RandomResizedCrop.Apply(stored, s.Channels, s.StoredHeight, s.StoredWidth, output, s.Height, s.Width, random);
+            if (HorizontalFlip)
             {
-                float[] resized = output.ToArray();
-                PaddedCrop.Apply(resized, channels, height, width, output, flip: false, random);
+                Images.HorizontalFlip.Apply(output, s.Channels, s.Height, s.Width, random);
             }
         }
-        if (HorizontalFlip)
+        else if (CropPadding > 0 || HorizontalFlip)
         {
-            Images.HorizontalFlip.Apply(output, channels, height, width, random);
-        }
-        normalize?.Invoke(output);
-        RandomErasing?.Apply(output, channels, height, width, random);
-    }
-
-    /// <summary>The deterministic evaluation/scoring image at (height, width).</summary>
-    public void Evaluate(ReadOnlySpan<float> source, int channels, int sourceHeight, int sourceWidth,
-        Span<float> destination, int height, int width, SpanAction? normalize = null)
-    {
-        Span<float> output = destination.Slice(0, channels * height * width);
-        if (Evaluation is not null)
-        {
-            Evaluation.Apply(source, channels, sourceHeight, sourceWidth, output, height, width);
+            // One crop-and-flip pass with the draws of the original CIFAR path, so seeds keep their batches.
+            float[] evaluation = new float[s.PixelCount];
+            Evaluate(stored, s, evaluation);
+            ImageAugmentation.CropAndFlip(evaluation, output, s.Channels, s.Height, s.Width, CropPadding, HorizontalFlip, random);
         }
         else
         {
-            Resize(source, channels, sourceHeight, sourceWidth, output, height, width);
+            Evaluate(stored, s, output);
         }
-        normalize?.Invoke(output);
+        TrivialAugment?.Apply(output, s.Channels, s.Height, s.Width, random);
+        RandomErasing?.Apply(output, s.Channels, s.Height, s.Width, random, s.Mean, s.Std);
     }
 
-    private static void Resize(ReadOnlySpan<float> source, int channels, int sourceHeight, int sourceWidth,
-        Span<float> output, int height, int width)
+    /// <summary>
+    /// The evaluation image: the center <see cref="ImageInputSpec.Height"/> × <see cref="ImageInputSpec.Width"/> of the
+    /// held image (torchvision's <c>CenterCrop</c> offsets, rounded half to even as Python's <c>round</c>). The one
+    /// function validation and scoring both call.
+    /// </summary>
+    public static void Evaluate(ReadOnlySpan<float> stored, ImageInputSpec spec, Span<float> destination)
     {
-        if (sourceHeight == height && sourceWidth == width)
+        int sh = spec.StoredHeight, sw = spec.StoredWidth, h = spec.Height, w = spec.Width;
+        if (sh == h && sw == w)
         {
-            source.Slice(0, output.Length).CopyTo(output);
+            stored.Slice(0, spec.PixelCount).CopyTo(destination);
+            return;
         }
-        else
+        int top = (int)Math.Round((sh - h) / 2.0), left = (int)Math.Round((sw - w) / 2.0);
+        for (int c = 0; c < spec.Channels; c++)
         {
-            BilinearResize.ResizeRegion(source, channels, sourceHeight, sourceWidth, 0, 0, sourceHeight, sourceWidth, output, height, width);
+            for (int y = 0; y < h; y++)
+            {
+                stored.Slice(c * sh * sw + (top + y) * sw + left, w).CopyTo(destination.Slice(c * h * w + y * w, w));
+            }
         }
     }
-
-    /// <summary>An in-place operation on one image (normalization).</summary>
-    public delegate void SpanAction(Span<float> image);
 }

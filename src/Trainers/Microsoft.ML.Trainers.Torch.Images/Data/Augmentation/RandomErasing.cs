@@ -44,7 +44,18 @@ internal sealed class RandomErasing
     public bool RandomValues { get; }
 
     /// <summary>Erases in place; returns the rectangle erased, or null when nothing was.</summary>
-    public (int Top, int Left, int Height, int Width)? Apply(Span<float> image, int channels, int height, int width, Random random)
+    /// <param name="image">One channel-first image.</param>
+    /// <param name="channels">Its channels.</param>
+    /// <param name="height">Its height.</param>
+    /// <param name="width">Its width.</param>
+    /// <param name="random">The draws.</param>
+    /// <param name="mean">
+    /// Per-channel values that normalization maps to 0, and <paramref name="std"/> the scale it divides by: erasing
+    /// before normalization with <c>mean + std · value</c> equals torchvision's erasing after it (empty: 0 and 1).
+    /// </param>
+    /// <param name="std">Per-channel scale of the noise before normalization (empty: 1).</param>
+    public (int Top, int Left, int Height, int Width)? Apply(Span<float> image, int channels, int height, int width, Random random,
+        ReadOnlySpan<float> mean = default, ReadOnlySpan<float> std = default)
     {
         if (random.NextDouble() >= Probability)
         {
@@ -66,6 +77,7 @@ internal sealed class RandomErasing
             int left = random.Next(0, width - w + 1);
             for (int c = 0; c < channels; c++)
             {
+                float offset = mean.IsEmpty ? 0f : mean[c], scale = std.IsEmpty ? 1f : std[c];
                 for (int y = top; y < top + h; y++)
                 {
                     Span<float> row = image.Slice(c * height * width + y * width + left, w);
@@ -73,12 +85,12 @@ internal sealed class RandomErasing
                     {
                         for (int x = 0; x < w; x++)
                         {
-                            row[x] = StandardNormal(random);
+                            row[x] = offset + scale * StandardNormal(random);
                         }
                     }
                     else
                     {
-                        row.Clear();
+                        row.Fill(offset);
                     }
                 }
             }
