@@ -65,7 +65,9 @@ public sealed class OptimizerExperiment<TOptions> where TOptions : TorchTrainerO
     {
         ArgumentNullException.ThrowIfNull(trainData);
         ArgumentNullException.ThrowIfNull(validationData);
-        LabelKeyInfo labels = LabelKeyInfo.FromSchema(validationData.Schema, _template.LabelColumnName);
+        LabelKeyInfo labels = LabelKeyInfo.FromSchema(trainData.Schema, _template.LabelColumnName);
+        // Keys are matched by value, so validation data mapped by its own MapValueToKey is evaluated in the training key order.
+        validationData = LabelKeyAlignment.AlignTo(validationData, trainData.Schema, _template.LabelColumnName, nameof(validationData));
         IReadOnlyList<(int Configurations, int Epochs)> rungs = Options.Budget.Rungs();
         IReadOnlyList<TrialConfiguration> configurations = ConfigurationSampler.Sample(Options.SearchSpace, Options.Budget.MaxTrials, Options.Seed);
         // The context's own environment (the one its catalogs hand to trainers) is what CancelExecution marks.

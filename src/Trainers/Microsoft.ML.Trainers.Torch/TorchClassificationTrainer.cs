@@ -53,15 +53,11 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         using IChannel channel = _host.Start("Training");
         Device device = TorchDevices.Resolve(Options.Device);
         LabelKeyInfo labels = LabelKeyInfo.FromSchema(input.Schema, Options.LabelColumnName);
+        IDataView? validationSet = null;
         if (Options.ValidationSet != null)
         {
-            LabelKeyInfo validationLabels = LabelKeyInfo.FromSchema(Options.ValidationSet.Schema, Options.LabelColumnName);
-            if (validationLabels.ClassCount != labels.ClassCount)
-            {
-                throw new ArgumentException(
-                    $"Label column '{Options.LabelColumnName}' has {validationLabels.ClassCount} classes in ValidationSet but {labels.ClassCount} in the training data; " +
-                    "map both with the same key mapping.", nameof(TorchTrainerOptions.ValidationSet));
-            }
+            // Keys are matched by value: a ValidationSet mapped by its own MapValueToKey is read in the training key order.
+            validationSet = LabelKeyAlignment.AlignTo(Options.ValidationSet, input.Schema, Options.LabelColumnName, nameof(TorchTrainerOptions.ValidationSet));
             CheckInputShape(SchemaShape.Create(Options.ValidationSet.Schema));
         }
 
@@ -75,7 +71,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         {
             ITrainingSet all = fit.ReadTrainingSet(input, labels, channel);
             CheckTrainable(all, labels);
-            (ITrainingSet train, ITrainingSet? validation) = SplitValidation(fit, all, labels, channel);
+            (ITrainingSet train, ITrainingSet? validation) = SplitValidation(fit, all, labels, validationSet, channel);
             random.manual_seed(Options.Seed);
             TorchClassificationModel model = fit.CreateModel(labels, train, channel);
             try
@@ -143,11 +139,12 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         }
     }
 
-    private (ITrainingSet Train, ITrainingSet? Validation) SplitValidation(TorchClassificationFit fit, ITrainingSet all, LabelKeyInfo labels, IChannel channel)
+    private (ITrainingSet Train, ITrainingSet? Validation) SplitValidation(TorchClassificationFit fit, ITrainingSet all, LabelKeyInfo labels,
+        IDataView? validationSet, IChannel channel)
     {
-        if (Options.ValidationSet != null)
+        if (validationSet != null)
         {
-            ITrainingSet validation = fit.ReadTrainingSet(Options.ValidationSet, labels, channel);
+            ITrainingSet validation = fit.ReadTrainingSet(validationSet, labels, channel);
             if (validation.Count == 0)
             {
                 throw new InvalidOperationException("ValidationSet has no rows.");
