@@ -16,7 +16,7 @@ public sealed class ValidationLabelKeyTests
 {
     private static OptimizerExperimentOptions OneTrial() => new()
     {
-        Budget = new ExperimentBudget { MaxTrials = 1, MinEpochsPerTrial = 2, MaxEpochsPerTrial = 2, ReductionFactor = 2 },
+        Budget = new ExperimentBudget { MaxTrials = 1, MinEpochsPerTrial = 4, MaxEpochsPerTrial = 4, ReductionFactor = 2 },
     };
 
     /// <summary>Maps labels with the training key values in reverse order.</summary>
@@ -37,7 +37,7 @@ public sealed class ValidationLabelKeyTests
     public void ValidationMappedInAnotherKeyOrderIsScoredWithTheTrainingMapping()
     {
         var ml = new MLContext(seed: 1);
-        var (rawTrain, rawValidation) = TinyData.LoadText(ml, trainCount: 300, validationCount: 150);
+        var (rawTrain, rawValidation) = TinyData.LoadText(ml, trainCount: 600, validationCount: 150);
         ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(rawTrain);
         IDataView train = keys.Transform(rawTrain);
         IDataView ownMapped = ReverseMapped(ml, rawValidation, train);
@@ -45,7 +45,7 @@ public sealed class ValidationLabelKeyTests
         using OptimizerExperimentResult result = TinyData.Experiment(ml, OneTrial()).Run(train, ownMapped);
 
         var metrics = ml.MulticlassClassification.Evaluate(result.BestModel.Transform(keys.Transform(rawValidation)));
-        Assert.IsGreaterThan(0.5, metrics.MicroAccuracy, "the model learned something, so a wrong key order would show");
+        Assert.IsGreaterThan(0.3, metrics.MicroAccuracy, $"the model learned something (accuracy {metrics.MicroAccuracy}; chance 0.1), so a wrong key order would show");
         Assert.AreEqual(metrics.MicroAccuracy, result.BestTrial.FinalMetric, 1e-12);
         Assert.AreEqual(metrics.MicroAccuracy, result.BestTrial.History[^1].ValidationAccuracy!.Value, 1e-6, "the engine's own validation agrees");
     }
