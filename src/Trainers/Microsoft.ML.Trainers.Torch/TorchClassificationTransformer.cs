@@ -104,6 +104,14 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
         return column;
     }
 
+    /// <summary>
+    /// The error for a row whose label key is 0 (a value the training key mapping never saw): scoring rejects it the same
+    /// way in <see cref="Transform"/> and in the row-by-row path of <c>PredictionEngine</c>.
+    /// </summary>
+    internal static InvalidOperationException UnseenLabel(long row, string labelColumnName) => new(
+        $"Row {row}: label column '{labelColumnName}' holds a value that was not among the training labels " +
+        "(its key is missing). Map labels with the key mapping fitted on the training data, and drop rows whose labels were never seen.");
+
     void ICanSaveModel.Save(ModelSaveContext ctx) => MLNetBridge.Save(ctx, Version, PayloadName, Write);
 
     private void Write(BinaryWriter writer)
