@@ -103,9 +103,10 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture {Architecture} is not a known ResNet.");
         }
-        if (BaseWidth is int bw && bw < 1)
+        if (BaseWidth is int bw && (bw < ResNetConfig.WidthMultiple || bw % ResNetConfig.WidthMultiple != 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(BaseWidth), $"BaseWidth must be at least 1 (was {bw}).");
+            throw new ArgumentOutOfRangeException(nameof(BaseWidth),
+                $"BaseWidth must be a positive multiple of {ResNetConfig.WidthMultiple} (libtorch's CPU convolutions compute wrong input gradients for other channel counts; was {bw}).");
         }
         if (CropPadding is int padding && padding < 0)
         {

@@ -61,6 +61,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             CheckInputShape(SchemaShape.Create(Options.ValidationSet.Schema));
         }
 
+        CheckScheduleFitsRun(input);
         TorchClassificationFit fit = CreateFit(input, channel);
         int previousThreads = get_num_threads();
         if (Options.Threads is int threads)
@@ -118,6 +119,24 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             columns[column.Name] = column;
         }
         return new SchemaShape(columns.Values);
+    }
+
+    /// <summary>
+    /// Checks the schedule against the run's length (e.g. a warmup longer than the run) before any row is decoded, when the
+    /// data knows its row count and every row trains (no ValidationFraction split); otherwise the loop checks it.
+    /// </summary>
+    private void CheckScheduleFitsRun(IDataView input)
+    {
+        if (Options.Schedule == null || (Options.ValidationSet == null && Options.ValidationFraction > 0) || input.GetRowCount() is not long rows || rows < 1)
+        {
+            return;
+        }
+        // The step count as TrainingLoop.Run computes it from the training rows.
+        int count = (int)Math.Min(rows, int.MaxValue);
+        int microBatchSize = Math.Min(Options.BatchSize, count);
+        int batchSize = (int)Math.Min((long)microBatchSize * Options.GradientAccumulationSteps, count);
+        int stepsPerEpoch = count / batchSize + (count % batchSize > 1 ? 1 : 0);
+        Options.Schedule.Validate((long)stepsPerEpoch * Options.Epochs);
     }
 
     private void CheckTrainable(ITrainingSet set, LabelKeyInfo labels)

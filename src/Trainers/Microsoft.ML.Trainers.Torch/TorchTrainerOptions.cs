@@ -172,6 +172,9 @@ public abstract class TorchTrainerOptions
         {
             throw new ArgumentNullException(nameof(Optimizer), "Optimizer must be set (for example new AdamWOptions()).");
         }
+        // Conditions across options (Nesterov without momentum, one-cycle's PctStart) fail here, not after the data is read.
+        Optimizer.Validate();
+        Schedule?.Validate();
         if (GradientClipNorm is double clip && (!double.IsFinite(clip) || clip <= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), $"GradientClipNorm must be a positive number or null (was {clip}).");
