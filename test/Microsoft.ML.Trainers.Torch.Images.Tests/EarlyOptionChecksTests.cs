@@ -21,6 +21,18 @@ public sealed class EarlyOptionChecksTests
     }
 
     [TestMethod]
+    public void APretrainedFileThatIsNotSafetensorsFailsAtConstruction()
+    {
+        string path = System.IO.Path.Combine(TestData.NewTempDir(), "resnet18.safetensors");
+        System.IO.File.WriteAllText(path, "<html>404 Not Found</html>");
+        var ml = new MLContext();
+        var error = Assert.ThrowsExactly<System.IO.InvalidDataException>(() =>
+            ml.MulticlassClassification.Trainers.ImageClassification(new ImageClassificationTrainerOptions { PretrainedWeightsPath = path }));
+        StringAssert.Contains(error.Message, "PretrainedWeightsPath");
+        StringAssert.Contains(error.Message, path);
+    }
+
+    [TestMethod]
     public void NesterovWithoutMomentumFailsAtConstruction()
     {
         var ml = new MLContext();

@@ -1,5 +1,6 @@
 using System;
 using Microsoft.ML.Optimizers;
+using Microsoft.ML.Trainers.Torch;
 
 namespace Microsoft.ML.Trainers.Torch.Images;
 
@@ -115,6 +116,18 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
         if (PretrainedWeightsPath != null && !System.IO.File.Exists(PretrainedWeightsPath))
         {
             throw new System.IO.FileNotFoundException($"PretrainedWeightsPath '{PretrainedWeightsPath}' does not exist.", PretrainedWeightsPath);
+        }
+        if (PretrainedWeightsPath != null && !PretrainedWeightsPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            // Reading the header is cheap: a file that is not safetensors fails now, not after every training image was decoded.
+            try
+            {
+                using var reader = new SafetensorsReader(PretrainedWeightsPath);
+            }
+            catch (System.IO.InvalidDataException e)
+            {
+                throw new System.IO.InvalidDataException($"PretrainedWeightsPath '{PretrainedWeightsPath}' is not a valid safetensors file: {e.Message}", e);
+            }
         }
         CheckPerChannel(NormalizationMean, nameof(NormalizationMean), positive: false);
         CheckPerChannel(NormalizationStd, nameof(NormalizationStd), positive: true);
