@@ -22,6 +22,17 @@ public sealed class EarlyOptionChecksTests
     }
 
     [TestMethod]
+    public void MuonOnAFastTextWithoutAHiddenLayerFailsAtConstruction()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = TextClassificationTrainerTests.SmallFastText();
+        options.Optimizer = new MuonOptions();
+        var error = Assert.ThrowsExactly<ArgumentException>(() => ml.MulticlassClassification.Trainers.TextClassification(options));
+        Assert.AreEqual("Optimizer", error.ParamName);
+        StringAssert.Contains(error.Message, "HiddenSize");
+    }
+
+    [TestMethod]
     public void AWarmupLongerThanTheRunFailsBeforeAnyTextIsRead()
     {
         var ml = new MLContext(seed: 1);
