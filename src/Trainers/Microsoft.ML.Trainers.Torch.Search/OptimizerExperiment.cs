@@ -53,8 +53,9 @@ public sealed class OptimizerExperiment<TOptions> where TOptions : TorchTrainerO
 
     /// <summary>
     /// Runs the experiment. Trials train on <paramref name="trainData"/> and are scored after every epoch with
-    /// <c>mlContext.MulticlassClassification.Evaluate</c> on <paramref name="validationData"/> (which must use the same
-    /// label key mapping). Returns the leaderboard and the best model; the wall-time budget ends the experiment early
+    /// <c>mlContext.MulticlassClassification.Evaluate</c> on <paramref name="validationData"/>, whose labels are matched to the
+    /// training labels by key value (its own key mapping may order the classes differently; classes the training data lacks
+    /// are an error). Returns the leaderboard and the best model; the wall-time budget ends the experiment early
     /// and normally, with the trials not started marked <see cref="TrialStatus.Skipped"/>.
     /// </summary>
     /// <exception cref="OptimizerExperimentCanceledException">

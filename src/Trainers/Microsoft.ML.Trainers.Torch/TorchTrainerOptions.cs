@@ -86,7 +86,11 @@ public abstract class TorchTrainerOptions
     /// <summary>Label smoothing of the cross-entropy loss, in [0, 1).</summary>
     public double LabelSmoothing { get; set; }
 
-    /// <summary>Data to validate on after each epoch; takes precedence over <see cref="ValidationFraction"/>.</summary>
+    /// <summary>
+    /// Data to validate on after each epoch; takes precedence over <see cref="ValidationFraction"/>. Its labels are matched
+    /// to the training labels by key value, so its own key mapping may order the classes differently; classes the training
+    /// data lacks are an error naming them.
+    /// </summary>
     public IDataView? ValidationSet { get; set; }
 
     /// <summary>Fraction of the training data held out (stratified, seeded) for validation when no <see cref="ValidationSet"/> is given.</summary>
