@@ -124,6 +124,50 @@ public sealed class SavedModelIntegrityTests
         }
     }
 
+    [TestMethod]
+    public void AZipOfTheFormatBeforeTheChecksumStillLoads()
+    {
+        string path = SavedModel(out IDataView data);
+        var ml = new MLContext(seed: 1);
+        float[][] expected = TransformerPersistenceTests.Scores(ml.Model.Load(path, out _).Transform(data));
+        // Rewrite the zip as the previous release wrote it: payload without the hash, model version 0x00010001 in the header.
+        RewritePayload(path, bytes =>
+        {
+            int hashOffset = HashOffset(bytes);
+            return bytes[..hashOffset].Concat(bytes[(hashOffset + 32)..]).ToArray();
+        });
+        using (ZipArchive zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            ZipArchiveEntry payload = zip.Entries.Single(e => e.Name == TorchClassificationTransformer.PayloadName);
+            string keyName = payload.FullName[..^TorchClassificationTransformer.PayloadName.Length] + "Model.key";
+            ZipArchiveEntry key = zip.GetEntry(keyName) ?? throw new AssertFailedException($"no {keyName}");
+            byte[] header;
+            using (var read = new MemoryStream())
+            {
+                using (Stream s = key.Open())
+                {
+                    s.CopyTo(read);
+                }
+                header = read.ToArray();
+            }
+            // ModelVerWritten and ModelVerReadable follow the model signature "TORCHCLS".
+            int signature = header.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes("TORCHCLS"));
+            Assert.IsGreaterThanOrEqualTo(0, signature);
+            Assert.AreEqual(TorchClassificationTransformer.ChecksumVersion, BitConverter.ToUInt32(header, signature + 8));
+            BitConverter.GetBytes(0x00010001u).CopyTo(header, signature + 8);
+            BitConverter.GetBytes(0x00010001u).CopyTo(header, signature + 12);
+            key.Delete();
+            using Stream write = zip.CreateEntry(keyName).Open();
+            write.Write(header);
+        }
+
+        float[][] actual = TransformerPersistenceTests.Scores(new MLContext(seed: 2).Model.Load(path, out _).Transform(data));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            CollectionAssert.AreEqual(expected[i], actual[i], $"row {i}");
+        }
+    }
+
     /// <summary>Where the hash starts: after the header fields, which the reader of the current format walks.</summary>
     private static int HashOffset(byte[] payload)
     {
