@@ -89,6 +89,14 @@ public abstract class OptimizerOptions
         return Create(new[] { new ParameterGroup(parameters) });
     }
 
+    /// <summary>
+    /// Checks the conditions that involve several options (e.g. Nesterov momentum needs momentum), as <c>Create</c> does
+    /// for each group, on the options' own values: trainers call it at construction, before any parameter exists.
+    /// Groups that override momentum are still checked by <c>Create</c>.
+    /// </summary>
+    public void Validate()
+        => ValidateGroup(new LiveParameterGroup(new ParameterGroup(Array.Empty<Parameter>()), LearningRate, WeightDecay, DefaultMomentum));
+
     /// <summary>A copy of these options (AutoML searches copy a template before changing it).</summary>
     public OptimizerOptions Clone() => (OptimizerOptions)MemberwiseClone();
 

@@ -21,11 +21,14 @@ internal static class TinyData
     /// <summary>Training (first <paramref name="trainCount"/> of 1,000) and validation (first <paramref name="validationCount"/> of 300 test images) data, labels mapped to keys by one mapping.</summary>
     public static (IDataView Train, IDataView Validation) Load(MLContext ml, int trainCount = 600, int validationCount = 200)
     {
-        IDataView train = ml.Data.LoadFromEnumerable(Rows("train", trainCount));
-        IDataView validation = ml.Data.LoadFromEnumerable(Rows("t10k", validationCount));
+        var (train, validation) = LoadText(ml, trainCount, validationCount);
         ITransformer keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
         return (keys.Transform(train), keys.Transform(validation));
     }
+
+    /// <summary>The same rows as <see cref="Load"/> with text labels ("class0" ... "class9"), not yet mapped to keys.</summary>
+    public static (IDataView Train, IDataView Validation) LoadText(MLContext ml, int trainCount = 600, int validationCount = 200)
+        => (ml.Data.LoadFromEnumerable(Rows("train", trainCount)), ml.Data.LoadFromEnumerable(Rows("t10k", validationCount)));
 
     private static Row[] Rows(string split, int count)
     {

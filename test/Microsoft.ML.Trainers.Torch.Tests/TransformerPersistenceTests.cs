@@ -42,7 +42,7 @@ public sealed class TransformerPersistenceTests
     }
 
     /// <summary>A transformer chain: key-mapped label, then our classifier with weights set by hand.</summary>
-    private static (ITransformer Model, IDataView Data) BuildModel(MLContext ml)
+    internal static (ITransformer Model, IDataView Data) BuildModel(MLContext ml)
     {
         IDataView data = ml.Data.LoadFromEnumerable(MakeRows(30));
         var keyMap = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data);

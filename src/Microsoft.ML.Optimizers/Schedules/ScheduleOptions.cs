@@ -27,6 +27,21 @@ public abstract class ScheduleOptions
         return new LearningRateScheduler(optimizer, totalSteps, ScheduleName, CreateRule(totalSteps));
     }
 
+    /// <summary>
+    /// Checks the settings without creating a scheduler: against a run of <paramref name="totalSteps"/> optimizer steps
+    /// (e.g. a warmup longer than the run), or, when null, only what does not depend on the run's length. Throws an
+    /// exception naming the option.
+    /// </summary>
+    public void Validate(long? totalSteps = null)
+    {
+        if (totalSteps is long steps)
+        {
+            Check.Positive(steps, nameof(totalSteps));
+        }
+        // Any run length long enough for every explicit warmup stands for "unknown".
+        CreateRule(totalSteps ?? (1L << 50));
+    }
+
     /// <summary>A copy of these options.</summary>
     public ScheduleOptions Clone() => (ScheduleOptions)MemberwiseClone();
 

@@ -1,5 +1,6 @@
 using System;
 using Microsoft.ML.Optimizers;
+using Microsoft.ML.Trainers.Torch;
 
 namespace Microsoft.ML.Trainers.Torch.Images;
 
@@ -161,9 +162,10 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture {Architecture} is not a known ResNet.");
         }
-        if (BaseWidth is int bw && bw < 1)
+        if (BaseWidth is int bw && (bw < ResNetConfig.WidthMultiple || bw % ResNetConfig.WidthMultiple != 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(BaseWidth), $"BaseWidth must be at least 1 (was {bw}).");
+            throw new ArgumentOutOfRangeException(nameof(BaseWidth),
+                $"BaseWidth must be a positive multiple of {ResNetConfig.WidthMultiple} (libtorch's CPU convolutions compute wrong input gradients for other channel counts; was {bw}).");
         }
         if (!Enum.IsDefined(Augmentation))
         {
@@ -211,6 +213,18 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
         if (PretrainedWeightsPath != null && !System.IO.File.Exists(PretrainedWeightsPath))
         {
             throw new System.IO.FileNotFoundException($"PretrainedWeightsPath '{PretrainedWeightsPath}' does not exist.", PretrainedWeightsPath);
+        }
+        if (PretrainedWeightsPath != null && !PretrainedWeightsPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            // Reading the header is cheap: a file that is not safetensors fails now, not after every training image was decoded.
+            try
+            {
+                using var reader = new SafetensorsReader(PretrainedWeightsPath);
+            }
+            catch (System.IO.InvalidDataException e)
+            {
+                throw new System.IO.InvalidDataException($"PretrainedWeightsPath '{PretrainedWeightsPath}' is not a valid safetensors file: {e.Message}", e);
+            }
         }
         CheckPerChannel(NormalizationMean, nameof(NormalizationMean), positive: false);
         CheckPerChannel(NormalizationStd, nameof(NormalizationStd), positive: true);

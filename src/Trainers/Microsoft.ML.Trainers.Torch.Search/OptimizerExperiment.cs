@@ -53,8 +53,9 @@ public sealed class OptimizerExperiment<TOptions> where TOptions : TorchTrainerO
 
     /// <summary>
     /// Runs the experiment. Trials train on <paramref name="trainData"/> and are scored after every epoch with
-    /// <c>mlContext.MulticlassClassification.Evaluate</c> on <paramref name="validationData"/> (which must use the same
-    /// label key mapping). Returns the leaderboard and the best model; the wall-time budget ends the experiment early
+    /// <c>mlContext.MulticlassClassification.Evaluate</c> on <paramref name="validationData"/>, whose labels are matched to the
+    /// training labels by key value (its own key mapping may order the classes differently; classes the training data lacks
+    /// are an error). Returns the leaderboard and the best model; the wall-time budget ends the experiment early
     /// and normally, with the trials not started marked <see cref="TrialStatus.Skipped"/>.
     /// </summary>
     /// <exception cref="OptimizerExperimentCanceledException">
@@ -65,7 +66,9 @@ public sealed class OptimizerExperiment<TOptions> where TOptions : TorchTrainerO
     {
         ArgumentNullException.ThrowIfNull(trainData);
         ArgumentNullException.ThrowIfNull(validationData);
-        LabelKeyInfo labels = LabelKeyInfo.FromSchema(validationData.Schema, _template.LabelColumnName);
+        LabelKeyInfo labels = LabelKeyInfo.FromSchema(trainData.Schema, _template.LabelColumnName);
+        // Keys are matched by value, so validation data mapped by its own MapValueToKey is evaluated in the training key order.
+        validationData = LabelKeyAlignment.AlignTo(validationData, trainData.Schema, _template.LabelColumnName, nameof(validationData));
         IReadOnlyList<(int Configurations, int Epochs)> rungs = Options.Budget.Rungs();
         IReadOnlyList<TrialConfiguration> configurations = ConfigurationSampler.Sample(Options.SearchSpace, Options.Budget.MaxTrials, Options.Seed);
         // The context's own environment (the one its catalogs hand to trainers) is what CancelExecution marks.

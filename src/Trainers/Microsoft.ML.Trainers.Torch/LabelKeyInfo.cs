@@ -100,6 +100,11 @@ public sealed class LabelKeyInfo
         string[]? values = null;
         if (reader.ReadBoolean())
         {
+            // Each value takes at least its length byte: a larger count is garbage, not a reason to allocate.
+            if (reader.BaseStream.CanSeek && count > reader.BaseStream.Length - reader.BaseStream.Position)
+            {
+                throw new InvalidDataException($"Saved class count {count} exceeds the bytes left in the model.");
+            }
             values = new string[count];
             for (int i = 0; i < count; i++)
             {

@@ -47,13 +47,17 @@ internal static class MLNetBridge
         ctx.SaveBinaryStream(payloadName, writePayload);
     }
 
-    /// <summary>Reads a binary payload written by <see cref="Save"/>; throws when it is missing.</summary>
-    public static T Load<T>(object ctxObject, ModelVersion version, string payloadName, Func<BinaryReader, T> readPayload)
+    /// <summary>
+    /// Reads a binary payload written by <see cref="Save"/>, handing the reader the format version the model was written
+    /// with; throws when it is missing.
+    /// </summary>
+    public static T Load<T>(object ctxObject, ModelVersion version, string payloadName, Func<BinaryReader, uint, T> readPayload)
     {
         var ctx = (ModelLoadContext)ctxObject;
         ctx.CheckAtModel(ToVersionInfo(version));
+        uint written = ctx.Header.ModelVerWritten;
         T result = default!;
-        bool found = ctx.TryLoadBinaryStream(payloadName, reader => result = readPayload(reader));
+        bool found = ctx.TryLoadBinaryStream(payloadName, reader => result = readPayload(reader, written));
         if (!found)
         {
             throw new InvalidDataException($"The model zip has no '{payloadName}' stream for loader '{version.LoaderSignature}'.");
@@ -62,11 +66,14 @@ internal static class MLNetBridge
     }
 
     private static VersionInfo ToVersionInfo(ModelVersion v) =>
-        new VersionInfo(v.ModelSignature, v.Version, v.Version, v.Version, v.LoaderAssemblyName, v.LoaderSignature, null);
+        new VersionInfo(v.ModelSignature, v.Version, v.Version, v.OldestReadable == 0 ? v.Version : v.OldestReadable, v.LoaderAssemblyName, v.LoaderSignature, null);
 }
 
-/// <summary>What ML.NET records about a saved model and its loader.</summary>
-internal readonly record struct ModelVersion(string ModelSignature, uint Version, string LoaderSignature, string LoaderAssemblyName);
+/// <summary>
+/// What ML.NET records about a saved model and its loader: <paramref name="Version"/> is written (and only code of that
+/// version or later reads it); models as old as <paramref name="OldestReadable"/> (0: only <paramref name="Version"/>) still load.
+/// </summary>
+internal readonly record struct ModelVersion(string ModelSignature, uint Version, string LoaderSignature, string LoaderAssemblyName, uint OldestReadable = 0);
 
 /// <summary>The loader ML.NET's component catalog calls for <see cref="TorchClassificationTransformer"/>.</summary>
 internal static class TorchClassificationTransformerLoader

@@ -53,18 +53,15 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         using IChannel channel = _host.Start("Training");
         Device device = TorchDevices.Resolve(Options.Device);
         LabelKeyInfo labels = LabelKeyInfo.FromSchema(input.Schema, Options.LabelColumnName);
+        IDataView? validationSet = null;
         if (Options.ValidationSet != null)
         {
-            LabelKeyInfo validationLabels = LabelKeyInfo.FromSchema(Options.ValidationSet.Schema, Options.LabelColumnName);
-            if (validationLabels.ClassCount != labels.ClassCount)
-            {
-                throw new ArgumentException(
-                    $"Label column '{Options.LabelColumnName}' has {validationLabels.ClassCount} classes in ValidationSet but {labels.ClassCount} in the training data; " +
-                    "map both with the same key mapping.", nameof(TorchTrainerOptions.ValidationSet));
-            }
+            // Keys are matched by value: a ValidationSet mapped by its own MapValueToKey is read in the training key order.
+            validationSet = LabelKeyAlignment.AlignTo(Options.ValidationSet, input.Schema, Options.LabelColumnName, nameof(TorchTrainerOptions.ValidationSet));
             CheckInputShape(SchemaShape.Create(Options.ValidationSet.Schema));
         }
 
+        CheckScheduleFitsRun(input);
         TorchClassificationFit fit = CreateFit(input, channel);
         int previousThreads = get_num_threads();
         if (Options.Threads is int threads)
@@ -75,7 +72,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         {
             ITrainingSet all = fit.ReadTrainingSet(input, labels, channel);
             CheckTrainable(all, labels);
-            (ITrainingSet train, ITrainingSet? validation) = SplitValidation(fit, all, labels, channel);
+            (ITrainingSet train, ITrainingSet? validation) = SplitValidation(fit, all, labels, validationSet, channel);
             random.manual_seed(Options.Seed);
             TorchClassificationModel model = fit.CreateModel(labels, train, channel);
             try
@@ -124,6 +121,24 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         return new SchemaShape(columns.Values);
     }
 
+    /// <summary>
+    /// Checks the schedule against the run's length (e.g. a warmup longer than the run) before any row is decoded, when the
+    /// data knows its row count and every row trains (no ValidationFraction split); otherwise the loop checks it.
+    /// </summary>
+    private void CheckScheduleFitsRun(IDataView input)
+    {
+        if (Options.Schedule == null || (Options.ValidationSet == null && Options.ValidationFraction > 0) || input.GetRowCount() is not long rows || rows < 1)
+        {
+            return;
+        }
+        // The step count as TrainingLoop.Run computes it from the training rows.
+        int count = (int)Math.Min(rows, int.MaxValue);
+        int microBatchSize = Math.Min(Options.BatchSize, count);
+        int batchSize = (int)Math.Min((long)microBatchSize * Options.GradientAccumulationSteps, count);
+        int stepsPerEpoch = count / batchSize + (count % batchSize > 1 ? 1 : 0);
+        Options.Schedule.Validate((long)stepsPerEpoch * Options.Epochs);
+    }
+
     private void CheckTrainable(ITrainingSet set, LabelKeyInfo labels)
     {
         if (set.Count == 0)
@@ -143,11 +158,12 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         }
     }
 
-    private (ITrainingSet Train, ITrainingSet? Validation) SplitValidation(TorchClassificationFit fit, ITrainingSet all, LabelKeyInfo labels, IChannel channel)
+    private (ITrainingSet Train, ITrainingSet? Validation) SplitValidation(TorchClassificationFit fit, ITrainingSet all, LabelKeyInfo labels,
+        IDataView? validationSet, IChannel channel)
     {
-        if (Options.ValidationSet != null)
+        if (validationSet != null)
         {
-            ITrainingSet validation = fit.ReadTrainingSet(Options.ValidationSet, labels, channel);
+            ITrainingSet validation = fit.ReadTrainingSet(validationSet, labels, channel);
             if (validation.Count == 0)
             {
                 throw new InvalidOperationException("ValidationSet has no rows.");

@@ -1,6 +1,8 @@
 using System;
 using System.IO;
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
@@ -15,7 +17,10 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
 {
     internal const string LoaderSignature = "TorchClassifier";
     internal const string PayloadName = "TorchClassifier.bin";
-    internal static readonly ModelVersion Version = new("TORCHCLS", 0x00010001, LoaderSignature, typeof(TorchClassificationTransformer).Assembly.FullName!);
+    // 0x00010002 adds a SHA-256 of the weights payload; models of 0x00010001 (no checksum) still load.
+    internal const uint ChecksumVersion = 0x00010002;
+    internal static readonly ModelVersion Version = new("TORCHCLS", ChecksumVersion, LoaderSignature, typeof(TorchClassificationTransformer).Assembly.FullName!,
+        OldestReadable: 0x00010001);
 
     private readonly ClassificationOutputColumns _outputs;
     private bool _disposed;
@@ -99,6 +104,14 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
         return column;
     }
 
+    /// <summary>
+    /// The error for a row whose label key is 0 (a value the training key mapping never saw): scoring rejects it the same
+    /// way in <see cref="Transform"/> and in the row-by-row path of <c>PredictionEngine</c>.
+    /// </summary>
+    internal static InvalidOperationException UnseenLabel(long row, string labelColumnName) => new(
+        $"Row {row}: label column '{labelColumnName}' holds a value that was not among the training labels " +
+        "(its key is missing). Map labels with the key mapping fitted on the training data, and drop rows whose labels were never seen.");
+
     void ICanSaveModel.Save(ModelSaveContext ctx) => MLNetBridge.Save(ctx, Version, PayloadName, Write);
 
     private void Write(BinaryWriter writer)
@@ -114,27 +127,64 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
         using var payload = new MemoryStream();
         Model.Save(payload);
         writer.Write(payload.Length);
+        writer.Write(SHA256.HashData(payload.GetBuffer().AsSpan(0, (int)payload.Length)));
         payload.Position = 0;
         payload.CopyTo(writer.BaseStream);
     }
 
-    internal static TorchClassificationTransformer Read(BinaryReader reader)
+    internal static TorchClassificationTransformer Read(BinaryReader reader, uint formatVersion)
     {
-        string label = reader.ReadString();
-        string score = reader.ReadString();
-        string predicted = reader.ReadString();
-        int batchSize = reader.ReadInt32();
-        LabelKeyInfo labels = LabelKeyInfo.Read(reader);
-        string typeName = reader.ReadString();
-        string assemblyName = reader.ReadString();
-        long length = reader.ReadInt64();
-        byte[] bytes = reader.ReadBytes(checked((int)length));
-        if (bytes.Length != length)
+        string typeName = "(unknown)";
+        try
         {
-            throw new InvalidDataException($"The saved '{typeName}' model is truncated ({bytes.Length} of {length} bytes).");
+            string label = reader.ReadString();
+            string score = reader.ReadString();
+            string predicted = reader.ReadString();
+            int batchSize = reader.ReadInt32();
+            LabelKeyInfo labels = LabelKeyInfo.Read(reader);
+            typeName = reader.ReadString();
+            string assemblyName = reader.ReadString();
+            long length = reader.ReadInt64();
+            if (length < 0 || length > int.MaxValue || (reader.BaseStream.CanSeek && length > reader.BaseStream.Length - reader.BaseStream.Position))
+            {
+                throw new InvalidDataException($"Entry '{PayloadName}' of the model zip is truncated or corrupt: the '{typeName}' weights claim {length} bytes.");
+            }
+            byte[]? expectedHash = formatVersion >= ChecksumVersion ? reader.ReadBytes(SHA256.HashSizeInBytes) : null;
+            byte[] bytes = ReadUpTo(reader, (int)length);
+            if (bytes.Length != length)
+            {
+                throw new InvalidDataException($"Entry '{PayloadName}' of the model zip is truncated: the saved '{typeName}' model has {bytes.Length} of {length} bytes.");
+            }
+            if (expectedHash != null && !SHA256.HashData(bytes).AsSpan().SequenceEqual(expectedHash))
+            {
+                throw new InvalidDataException($"Entry '{PayloadName}' of the model zip is corrupt: the '{typeName}' weights fail their SHA-256 check.");
+            }
+            TorchClassificationModel model = LoadModel(typeName, assemblyName, new MemoryStream(bytes, writable: false));
+            return new TorchClassificationTransformer(model, labels, label, score, predicted, batchSize);
         }
-        TorchClassificationModel model = LoadModel(typeName, assemblyName, new MemoryStream(bytes, writable: false));
-        return new TorchClassificationTransformer(model, labels, label, score, predicted, batchSize);
+        catch (Exception e) when (e is EndOfStreamException or OverflowException or ArgumentException or DecoderFallbackException or FormatException
+            || (e is InvalidDataException && !e.Message.Contains(PayloadName, StringComparison.Ordinal)))
+        {
+            // Garbage bytes surface as whatever the reader trips on first; say which entry and model they came from.
+            throw new InvalidDataException($"Entry '{PayloadName}' of the model zip is corrupt or truncated (model type '{typeName}'): {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads up to <paramref name="length"/> bytes in chunks, so a garbage length never allocates more than the stream holds.</summary>
+    private static byte[] ReadUpTo(BinaryReader reader, int length)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[Math.Min(length, 1 << 20)];
+        while (buffer.Length < length)
+        {
+            int read = reader.Read(chunk, 0, (int)Math.Min(chunk.Length, length - buffer.Length));
+            if (read == 0)
+            {
+                break;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
     }
 
     private static TorchClassificationModel LoadModel(string typeName, string assemblyName, Stream payload)

@@ -93,7 +93,11 @@ public abstract class TorchTrainerOptions
     /// </summary>
     public bool CleanTrainAccuracy { get; set; }
 
-    /// <summary>Data to validate on after each epoch; takes precedence over <see cref="ValidationFraction"/>.</summary>
+    /// <summary>
+    /// Data to validate on after each epoch; takes precedence over <see cref="ValidationFraction"/>. Its labels are matched
+    /// to the training labels by key value, so its own key mapping may order the classes differently; classes the training
+    /// data lacks are an error naming them.
+    /// </summary>
     public IDataView? ValidationSet { get; set; }
 
     /// <summary>Fraction of the training data held out (stratified, seeded) for validation when no <see cref="ValidationSet"/> is given.</summary>
@@ -179,6 +183,9 @@ public abstract class TorchTrainerOptions
         {
             throw new ArgumentNullException(nameof(Optimizer), "Optimizer must be set (for example new AdamWOptions()).");
         }
+        // Conditions across options (Nesterov without momentum, one-cycle's PctStart) fail here, not after the data is read.
+        Optimizer.Validate();
+        Schedule?.Validate();
         if (GradientClipNorm is double clip && (!double.IsFinite(clip) || clip <= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), $"GradientClipNorm must be a positive number or null (was {clip}).");

@@ -60,6 +60,13 @@ public sealed class FastText : TextModel
         }
         // The shape is mutable, so it is checked when the trainer is created.
         Shape.Validate();
+        if (options.Optimizer is MuonOptions && Shape.HiddenSize == 0)
+        {
+            // Known without data: the training loop would find no hidden matrix only after every text was read.
+            throw new ArgumentException(
+                "Optimizer Muon needs a hidden 2-D weight matrix, and a FastText model without a hidden layer has none (only the embedding bag and the head); " +
+                "set Shape.HiddenSize or choose AdamW.", nameof(options.Optimizer));
+        }
     }
 
     internal override TorchClassificationFit CreateFit(TextClassificationTrainerOptions options, IChannel channel)

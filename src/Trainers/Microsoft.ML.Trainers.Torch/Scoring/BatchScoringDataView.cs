@@ -157,9 +157,7 @@ internal sealed class BatchScoringDataView : IDataView
             _labelGetter(ref key);
             if (key == 0)
             {
-                throw new InvalidOperationException(
-                    $"Row {_scoring!.Position}: label column '{_labelColumnName}' holds a value that was not among the training labels " +
-                    "(its key is missing). Map labels with the key mapping fitted on the training data, and drop rows whose labels were never seen.");
+                throw TorchClassificationTransformer.UnseenLabel(_scoring!.Position, _labelColumnName!);
             }
         }
 

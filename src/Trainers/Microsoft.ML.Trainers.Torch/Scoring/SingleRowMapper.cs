@@ -30,6 +30,11 @@ internal sealed class SingleRowMapper : IRowToRowMapper
         if (needed.Any(c => c.Index >= InputSchema.Count))
         {
             result.AddRange(_transformer.Model.InputColumnNames.Select(n => InputSchema[n]));
+            // Scoring checks the label, as Transform does, so it must be read too.
+            if (_transformer.LabelColumnForChecks(InputSchema) is DataViewSchema.Column label)
+            {
+                result.Add(label);
+            }
         }
         return result.Distinct();
     }
@@ -42,6 +47,8 @@ internal sealed class SingleRowMapper : IRowToRowMapper
         private readonly SingleRowMapper _parent;
         private readonly DataViewRow _input;
         private readonly IBatchFeaturizer? _featurizer;
+        private readonly ValueGetter<uint>? _labelGetter;
+        private readonly string? _labelColumnName;
         private float[] _probabilities = Array.Empty<float>();
         private long _scoredPosition = -1;
 
@@ -50,6 +57,11 @@ internal sealed class SingleRowMapper : IRowToRowMapper
             _parent = parent;
             _input = input;
             _featurizer = scoresActive ? parent._transformer.Model.CreateFeaturizer(input) : null;
+            if (scoresActive && parent._transformer.LabelColumnForChecks(parent.InputSchema) is DataViewSchema.Column label && input.IsColumnActive(label))
+            {
+                _labelGetter = input.GetGetter<uint>(label);
+                _labelColumnName = label.Name;
+            }
         }
 
         public override DataViewSchema Schema => _parent.OutputSchema;
@@ -88,11 +100,26 @@ internal sealed class SingleRowMapper : IRowToRowMapper
             // PredictionEngine reuses one row object; the position tells when the input changed.
             if (_scoredPosition != _input.Position || _input.Position < 0)
             {
+                CheckLabel();
                 _featurizer!.Add(_input.Position);
                 _probabilities = _parent._transformer.Model.PredictProbabilities(_featurizer.TakeBatch());
                 _scoredPosition = _input.Position;
             }
             return _probabilities;
+        }
+
+        private void CheckLabel()
+        {
+            if (_labelGetter == null)
+            {
+                return;
+            }
+            uint key = 0;
+            _labelGetter(ref key);
+            if (key == 0)
+            {
+                throw TorchClassificationTransformer.UnseenLabel(_input.Position, _labelColumnName!);
+            }
         }
     }
 }
