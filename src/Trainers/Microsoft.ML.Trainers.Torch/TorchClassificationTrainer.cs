@@ -131,11 +131,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         {
             return;
         }
-        // The step count as TrainingLoop.Run computes it from the training rows.
-        int count = (int)Math.Min(rows, int.MaxValue);
-        int microBatchSize = Math.Min(Options.BatchSize, count);
-        int batchSize = (int)Math.Min((long)microBatchSize * Options.GradientAccumulationSteps, count);
-        int stepsPerEpoch = count / batchSize + (count % batchSize > 1 ? 1 : 0);
+        int stepsPerEpoch = TrainingLoop.Batching(Options, (int)Math.Min(rows, int.MaxValue)).StepsPerEpoch;
         Options.Schedule.Validate((long)stepsPerEpoch * Options.Epochs);
     }
 

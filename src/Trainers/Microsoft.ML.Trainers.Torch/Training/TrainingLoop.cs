@@ -72,11 +72,7 @@ internal sealed class TrainingLoop
         _optimized = named.Select(p => (Tensor)p.parameter).Concat(sparse).ToList();
         _skippedInRun = 0;
 
-        int microBatchSize = Math.Min(_options.BatchSize, train.Count);
-        // The examples of one optimizer step: GradientAccumulationSteps micro-batches.
-        int batchSize = (int)Math.Min((long)microBatchSize * _options.GradientAccumulationSteps, train.Count);
-        // A last batch of one example would break BatchNorm in train mode; it joins the next epoch instead.
-        int stepsPerEpoch = train.Count / batchSize + (train.Count % batchSize > 1 ? 1 : 0);
+        (int microBatchSize, int batchSize, int stepsPerEpoch) = Batching(_options, train.Count);
         long totalSteps = (long)stepsPerEpoch * _options.Epochs;
 
         using LoopOptimizer optimizer = LoopOptimizer.Create(_options, model, named, sparse, _sparseLearningRate, batchSize, totalSteps);
@@ -183,6 +179,18 @@ internal sealed class TrainingLoop
             progress?.Dispose();
         }
         return history;
+    }
+
+    /// <summary>
+    /// The micro-batch size, the examples of one optimizer step (<see cref="TorchTrainerOptions.GradientAccumulationSteps"/>
+    /// micro-batches) and the optimizer steps per epoch for <paramref name="count"/> training rows.
+    /// </summary>
+    internal static (int MicroBatchSize, int BatchSize, int StepsPerEpoch) Batching(TorchTrainerOptions options, int count)
+    {
+        int microBatchSize = Math.Min(options.BatchSize, count);
+        int batchSize = (int)Math.Min((long)microBatchSize * options.GradientAccumulationSteps, count);
+        // A last batch of one example would break BatchNorm in train mode; it joins the next epoch instead.
+        return (microBatchSize, batchSize, count / batchSize + (count % batchSize > 1 ? 1 : 0));
     }
 
     private (double Loss, double Accuracy, int Seen, int Skipped) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order,
