@@ -166,7 +166,11 @@ public sealed class LengthGroupingTests
         public RecordingEncoder(BertTextEncoder inner, BertEncoding[] rows)
         {
             _inner = inner;
-            _index = rows.Select((r, i) => (r, i)).ToDictionary(p => p.r, p => p.i, ReferenceEqualityComparer.Instance);
+            _index = new Dictionary<BertEncoding, int>(ReferenceEqualityComparer.Instance);
+            for (int i = 0; i < rows.Length; i++)
+            {
+                _index.Add(rows[i], i);
+            }
         }
 
         public List<int[]> Batches { get; } = new();
