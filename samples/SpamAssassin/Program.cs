@@ -40,11 +40,12 @@ var groupByLengthOption = new Option<bool?>("--group-by-length") { Description =
 var layerDecayOption = new Option<double?>("--layer-decay") { Description = "BERT: layer-wise learning-rate decay in (0, 1]." };
 var precisionOption = new Option<TrainingPrecision?>("--precision") { Description = "Training precision: Float32 or MixedBFloat16 (default: the trainer's)." };
 var trainRowsOption = new Option<int?>("--train-rows") { Description = "Train on only the first N training e-mails (for timing runs)." };
+var testRowsOption = new Option<int?>("--test-rows") { Description = "Evaluate on only the first N test e-mails (for timing runs)." };
 var command = new RootCommand("Trains a spam classifier on the SpamAssassin public corpus (Subject + body, 80/20 split with seed 1) and reports test accuracy.")
 {
     dataOption, optimizerOption, architectureOption, checkpointOption, classesOption, epochsOption, threadsOption, modelOption,
     subsetOutOption, pretrainedOption, poolingOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
-    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption,
+    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -87,6 +88,10 @@ Email[] test = Rows(order[trainCount..]);
 if (arguments.GetValue(trainRowsOption) is int trainRows)
 {
     train = train[..Math.Min(trainRows, train.Length)];
+}
+if (arguments.GetValue(testRowsOption) is int testRows)
+{
+    test = test[..Math.Min(testRows, test.Length)];
 }
 Console.WriteLine($"{emails.Count} emails: {train.Length} train, {test.Length} test; labels {string.Join(", ", train.GroupBy(e => e.Label).OrderBy(g => g.Key).Select(g => $"{g.Key}={g.Count()}"))}");
 
