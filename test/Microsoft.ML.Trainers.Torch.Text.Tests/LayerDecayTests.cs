@@ -60,6 +60,27 @@ public sealed class LayerDecayTests
     }
 
     [TestMethod]
+    public void MuonAndItsFallbackBothGetTheLayerRates()
+    {
+        using var model = TinyModel(Decay);
+        var named = model.Network.named_parameters().ToList();
+        var options = new TextClassificationTrainerOptions(new BertFromScratch { Config = s_tinyConfig, Vocabulary = TextTestData.BertVocabulary })
+        {
+            Optimizer = new MuonOptions { LearningRate = 0.02, FallbackLearningRate = BaseRate },
+        };
+        using var optimizer = LoopOptimizer.Create(options, model, named, Array.Empty<Parameter>(), 0, 8, 10);
+        int layers = s_tinyConfig.NumHiddenLayers;
+        foreach ((string name, Parameter parameter) in named)
+        {
+            var inMuon = optimizer.Primary.ParameterGroups.SingleOrDefault(g => g.Parameters.Any(p => ReferenceEquals(p, parameter)));
+            var group = inMuon ?? optimizer.Fallback!.ParameterGroups.Single(g => g.Parameters.Any(p => ReferenceEquals(p, parameter)));
+            double expected = (inMuon != null ? 0.02 : BaseRate) * Math.Pow(Decay, layers + 1 - BertLayerDecay.LayerId(name, layers));
+            Assert.AreEqual(expected, group.InitialLearningRate, expected * 1e-12, name);
+        }
+        Assert.AreEqual(layers + 1, optimizer.Primary.ParameterGroups.Count, "Muon: one group per encoder layer and the pooler");
+    }
+
+    [TestMethod]
     public void TheScheduleScalesEveryGroup()
     {
         using var model = TinyModel(Decay);
