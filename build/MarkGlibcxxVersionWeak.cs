@@ -100,13 +100,11 @@ public class MarkGlibcxxVersionWeak : Task
                         ushort flags = BitConverter.ToUInt16(elf, aux + 4);
                         if ((flags & VerFlagWeak) != 0) return $"{version} already weak";
                         flags |= VerFlagWeak;
-                        // A new file moved over the old one, never a write in place: the output copy may be a hard
-                        // link into the NuGet cache (CreateHardLinksForCopyLocalIfPossible), which must stay untouched.
-                        BitConverter.GetBytes(flags).CopyTo(elf, aux + 4);
-                        string patched = path + ".weak.tmp";
-                        File.WriteAllBytes(patched, elf);
-                        File.Delete(path);
-                        File.Move(patched, path);
+                        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write))
+                        {
+                            stream.Position = aux + 4;
+                            stream.Write(BitConverter.GetBytes(flags), 0, 2);
+                        }
                         return $"marked {version} weak";
                     }
                     uint nextAux = BitConverter.ToUInt32(elf, aux + 12);
