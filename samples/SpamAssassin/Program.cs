@@ -7,6 +7,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Optimizers;
+using Microsoft.ML.Trainers.Torch;
 using Microsoft.ML.Trainers.Torch.Text;
 using Samples.Support;
 
@@ -35,10 +36,16 @@ var clipOption = new Option<double?>("--clip") { Description = "Gradient clippin
 var embeddingLrOption = new Option<double?>("--embedding-lr") { Description = "fastText: learning rate of the sparse embeddings." };
 var dimOption = new Option<int?>("--dim") { Description = "fastText: embedding width." };
 var hiddenOption = new Option<int?>("--hidden") { Description = "fastText: hidden layer width (0: none)." };
+var groupByLengthOption = new Option<bool?>("--group-by-length") { Description = "BERT: group training batches by length (true/false; default: the trainer's)." };
+var layerDecayOption = new Option<double?>("--layer-decay") { Description = "BERT: layer-wise learning-rate decay in (0, 1]." };
+var precisionOption = new Option<TrainingPrecision?>("--precision") { Description = "Training precision: Float32 or MixedBFloat16 (default: the trainer's)." };
+var trainRowsOption = new Option<int?>("--train-rows") { Description = "Train on only the first N training e-mails (for timing runs)." };
+var testRowsOption = new Option<int?>("--test-rows") { Description = "Evaluate on only the first N test e-mails (for timing runs)." };
 var command = new RootCommand("Trains a spam classifier on the SpamAssassin public corpus (Subject + body, 80/20 split with seed 1) and reports test accuracy.")
 {
     dataOption, optimizerOption, architectureOption, checkpointOption, classesOption, epochsOption, threadsOption, modelOption,
     subsetOutOption, pretrainedOption, poolingOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
+    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -78,6 +85,14 @@ int trainCount = (int)(emails.Count * 0.8);
 Email[] Rows(IEnumerable<int> indices) => indices.Select(i => new Email { Text = texts[i], Label = emails[i].Label(classes) }).ToArray();
 Email[] train = Rows(order[..trainCount]);
 Email[] test = Rows(order[trainCount..]);
+if (arguments.GetValue(trainRowsOption) is int trainRows)
+{
+    train = train[..Math.Min(trainRows, train.Length)];
+}
+if (arguments.GetValue(testRowsOption) is int testRows)
+{
+    test = test[..Math.Min(testRows, test.Length)];
+}
 Console.WriteLine($"{emails.Count} emails: {train.Length} train, {test.Length} test; labels {string.Join(", ", train.GroupBy(e => e.Label).OrderBy(g => g.Key).Select(g => $"{g.Key}={g.Count()}"))}");
 
 var options = new TextClassificationTrainerOptions(textModel)
@@ -139,6 +154,18 @@ if (arguments.GetValue(dimOption) is int dim)
 if (arguments.GetValue(hiddenOption) is int hidden)
 {
     ((FastText)textModel).Shape.HiddenSize = hidden;
+}
+if (arguments.GetValue(groupByLengthOption) is bool groupByLength)
+{
+    ((BertTextModel)textModel).GroupByLength = groupByLength;
+}
+if (arguments.GetValue(layerDecayOption) is double layerDecay)
+{
+    ((BertTextModel)textModel).LayerDecay = layerDecay;
+}
+if (arguments.GetValue(precisionOption) is TrainingPrecision precision)
+{
+    options.Precision = precision;
 }
 
 var ml = new MLContext(seed: 1);

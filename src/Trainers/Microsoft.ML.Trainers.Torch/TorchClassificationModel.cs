@@ -55,6 +55,15 @@ public abstract class TorchClassificationModel : IDisposable
     public virtual string? HeadModuleName => null;
 
     /// <summary>
+    /// The factor on the optimizer's learning rate for the parameter named <paramref name="parameterName"/> (as in
+    /// <c>named_parameters()</c>), e.g. layer-wise decay that trains lower layers of a pretrained network more slowly.
+    /// The training loop gives each distinct factor its own parameter groups (split again into weight decay and none,
+    /// when biases and norms take none); the schedule scales every group alike. 1 (the default) for all parameters keeps
+    /// one rate.
+    /// </summary>
+    public virtual double LearningRateScale(string parameterName) => 1.0;
+
+    /// <summary>
     /// Names (as in <c>named_parameters()</c>) of the pretrained feature extractor's parameters: everything outside
     /// <see cref="HeadModuleName"/>. <see cref="TorchTrainerOptions.FreezeBackboneEpochs"/> trains only the head for a
     /// while. Empty when the model has no head to single out.

@@ -13,24 +13,31 @@ internal sealed class BertClassificationFit : TextClassificationFit<BertEncoding
 {
     private readonly BertTextEncoder _encoder;
     private readonly Func<IReadOnlyList<string>, Action<string>, BertForSequenceClassification> _createNetwork;
+    private readonly bool _groupByLength;
+    private readonly double? _layerDecay;
 
     /// <param name="options">The trainer's options (columns, label).</param>
     /// <param name="encoder">The tokenizer and sequence length.</param>
     /// <param name="modelName">Names the model in the log.</param>
     /// <param name="createNetwork">Builds the network for the class names, logging notable events.</param>
+    /// <param name="model">The BERT settings the fit copies (length grouping, layer decay).</param>
     public BertClassificationFit(TextClassificationTrainerOptions options, BertTextEncoder encoder, string modelName,
-        Func<IReadOnlyList<string>, Action<string>, BertForSequenceClassification> createNetwork)
+        Func<IReadOnlyList<string>, Action<string>, BertForSequenceClassification> createNetwork, BertTextModel model)
         : base(options, encoder, modelName)
     {
         _encoder = encoder;
         _createNetwork = createNetwork;
+        _groupByLength = model.GroupByLength;
+        _layerDecay = model.LayerDecay;
     }
+
+    protected override Func<BertEncoding, int>? GroupingLength => _groupByLength ? static row => row.Length : null;
 
     protected override TorchClassificationModel CreateTextModel(LabelKeyInfo labels, IChannel channel)
     {
         string[] names = Enumerable.Range(0, labels.ClassCount)
             .Select(i => labels.KeyValues?[i] is { Length: > 0 } name ? name : $"LABEL_{i}").ToArray();
         BertForSequenceClassification network = _createNetwork(names, message => channel.Info(MessageSensitivity.None, message));
-        return new BertTextClassificationModel(network, _encoder.Tokenizer, _encoder.MaxLength, Columns);
+        return new BertTextClassificationModel(network, _encoder.Tokenizer, _encoder.MaxLength, Columns) { LayerDecay = _layerDecay };
     }
 }

@@ -67,7 +67,7 @@ public sealed class BertFineTuning : BertTextModel
             BertOnnxImport import = BertOnnxImporter.Import(onnxPath);
             var onnxEncoder = new BertTextEncoder(import.Tokenizer, ResolveMaxLength(import.Config.MaxPositionEmbeddings, onnxPath));
             return new BertClassificationFit(options, onnxEncoder, nameof(BertFineTuning),
-                (labels, log) => BertCheckpoint.LoadImported(onnxPath, import, LoadOptions(labels, log)).Model);
+                (labels, log) => BertCheckpoint.LoadImported(onnxPath, import, LoadOptions(labels, log)).Model, this);
         }
 
         string configPath = Path.Combine(path, BertCheckpoint.ConfigFileName);
@@ -75,6 +75,6 @@ public sealed class BertFineTuning : BertTextModel
         BertTextTokenizer tokenizer = BertTextTokenizer.FromFolder(path);
         var encoder = new BertTextEncoder(tokenizer, ResolveMaxLength(config.MaxPositionEmbeddings, configPath));
         return new BertClassificationFit(options, encoder, nameof(BertFineTuning),
-            (labels, log) => BertCheckpoint.LoadParsed(path, config, tokenizer, LoadOptions(labels, log)).Model);
+            (labels, log) => BertCheckpoint.LoadParsed(path, config, tokenizer, LoadOptions(labels, log)).Model, this);
     }
 }

@@ -79,6 +79,6 @@ public sealed class BertFromScratch : BertTextModel
             var network = new BertForSequenceClassification(dropout is double p ? labelled.WithDropout(p) : labelled);
             network.InitializeWeights();
             return network;
-        });
+        }, this);
     }
 }

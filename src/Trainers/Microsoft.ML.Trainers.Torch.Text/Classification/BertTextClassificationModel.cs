@@ -47,6 +47,16 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
 
     internal BertTextEncoder Encoder => _encoder;
 
+    /// <summary>Training only, never saved: the layer-wise learning-rate decay (<see cref="BertTextModel.LayerDecay"/>), or null.</summary>
+    internal double? LayerDecay { get; init; }
+
+    /// <summary>
+    /// With <see cref="BertTextModel.LayerDecay"/> set for training, <c>decay^(L + 1 - layer)</c> (embeddings layer 0,
+    /// encoder layer i layer i + 1, pooler and classifier L + 1); otherwise 1.
+    /// </summary>
+    public override double LearningRateScale(string parameterName) =>
+        LayerDecay is double decay ? BertLayerDecay.Scale(parameterName, Config.NumHiddenLayers, decay) : 1.0;
+
     /// <inheritdoc />
     public override nn.Module Network => _network;
 

@@ -15,6 +15,7 @@ public abstract class BertTextModel : TextModel
 
     private int? _maxSequenceLength;
     private double? _dropout;
+    private double? _layerDecay;
 
     private protected BertTextModel()
     {
@@ -50,6 +51,33 @@ public abstract class BertTextModel : TextModel
                 throw new ArgumentOutOfRangeException(nameof(Dropout), value, $"Dropout must be in [0, 1) or null (was {dropout}).");
             }
             _dropout = value;
+        }
+    }
+
+    /// <summary>
+    /// Groups training batches by length, as Hugging Face Trainer's <c>group_by_length</c>: each epoch's random order is
+    /// cut into megabatches of 50 batches, each sorted by token count, longest first. Every batch is padded only to its
+    /// own longest row, so similar lengths together waste less compute on padding; the attention mask makes padding
+    /// irrelevant to the result. Batches within a megabatch then follow in descending length rather than at random.
+    /// </summary>
+    public bool GroupByLength { get; set; }
+
+    /// <summary>
+    /// Layer-wise learning-rate decay in (0, 1], as timm's <c>layer_decay</c>: the classifier and pooler train at the
+    /// full learning rate, encoder layer <c>i</c> (0-based, of <c>L</c>) at <c>decay^(L - i)</c> times it, the embeddings
+    /// at <c>decay^(L + 1)</c>, so the lower, more general layers move less. Combines with the no-decay split of biases
+    /// and norms; the schedule scales every group alike. Null (the default) or 1: one rate for all. Typical: 0.65–0.9.
+    /// </summary>
+    public double? LayerDecay
+    {
+        get => _layerDecay;
+        set
+        {
+            if (value is double decay && (!double.IsFinite(decay) || decay <= 0 || decay > 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(LayerDecay), value, $"LayerDecay must be in (0, 1] or null (was {decay}).");
+            }
+            _layerDecay = value;
         }
     }
 

@@ -28,6 +28,9 @@ internal abstract class TextClassificationFit<TRow> : TorchClassificationFit
 
     protected ITextEncoder<TRow> Encoder { get; }
 
+    /// <summary>A row's length when training batches are grouped by length; null (the default) keeps the random order.</summary>
+    protected virtual Func<TRow, int>? GroupingLength => null;
+
     protected internal sealed override ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel)
     {
         Columns.Check(data.Schema);
@@ -45,7 +48,7 @@ internal abstract class TextClassificationFit<TRow> : TorchClassificationFit
             rows.Add(Encoder.Encode(text, pair));
         }
         channel.Info(MessageSensitivity.None, $"Encoded {rows.Count} rows of '{string.Join("', '", Columns.Names)}'.");
-        return new TextTrainingSet<TRow>(rows, classes, Encoder);
+        return new TextTrainingSet<TRow>(rows, classes, Encoder, GroupingLength);
     }
 
     protected internal sealed override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)

@@ -10,8 +10,16 @@ internal sealed class TextTrainingSet<TRow> : ITrainingSet
     private readonly IReadOnlyList<TRow> _rows;
     private readonly IReadOnlyList<int> _labels;
     private readonly ITextEncoder<TRow> _encoder;
+    private readonly Func<TRow, int>? _groupingLength;
 
-    public TextTrainingSet(IReadOnlyList<TRow> rows, IReadOnlyList<int> labels, ITextEncoder<TRow> encoder)
+    /// <param name="rows">The encoded rows.</param>
+    /// <param name="labels">Their classes.</param>
+    /// <param name="encoder">Collates rows into batches.</param>
+    /// <param name="groupingLength">
+    /// A row's length when training batches are grouped by length (<see cref="LengthGrouping"/>); null keeps the loop's
+    /// random order.
+    /// </param>
+    public TextTrainingSet(IReadOnlyList<TRow> rows, IReadOnlyList<int> labels, ITextEncoder<TRow> encoder, Func<TRow, int>? groupingLength = null)
     {
         if (rows.Count != labels.Count)
         {
@@ -20,6 +28,7 @@ internal sealed class TextTrainingSet<TRow> : ITrainingSet
         _rows = rows;
         _labels = labels;
         _encoder = encoder;
+        _groupingLength = groupingLength;
     }
 
     public int Count => _rows.Count;
@@ -46,6 +55,15 @@ internal sealed class TextTrainingSet<TRow> : ITrainingSet
             rows[i] = _rows[indices[i]];
             labels[i] = _labels[indices[i]];
         }
-        return new TextTrainingSet<TRow>(rows, labels, _encoder);
+        return new TextTrainingSet<TRow>(rows, labels, _encoder, _groupingLength);
+    }
+
+    /// <summary>Groups the epoch's batches by length when the model asked for it; <paramref name="random"/> is unused.</summary>
+    public void ArrangeEpoch(Span<int> order, int batchSize, Random random)
+    {
+        if (_groupingLength is Func<TRow, int> length)
+        {
+            LengthGrouping.Arrange(order, batchSize, i => length(_rows[i]));
+        }
     }
 }

@@ -36,4 +36,13 @@ public interface ITrainingSet
 
     /// <summary>A view of the examples at <paramref name="indices"/> (used to hold out a validation split).</summary>
     ITrainingSet Subset(int[] indices);
+
+    /// <summary>
+    /// Reorders one epoch's (already shuffled) <paramref name="order"/> in place before the loop cuts it into consecutive
+    /// batches of <paramref name="batchSize"/> examples, e.g. to group examples of similar length. Must keep it a
+    /// permutation and draw only from <paramref name="random"/>, so that a seed repeats the run. The default keeps it.
+    /// </summary>
+    void ArrangeEpoch(Span<int> order, int batchSize, Random random)
+    {
+    }
 }

@@ -65,11 +65,12 @@ internal sealed class LoopOptimizer : IDisposable
                     $"Optimizer Muon found no hidden 2-D weight matrix in the model (every trainable parameter is an embedding, the head, a bias or a norm); choose AdamW.",
                     nameof(TorchTrainerOptions.Optimizer));
             }
-            Optimizer muonOptimizer = muon.Create(new[] { new ParameterGroup(matrices.Select(p => p.Parameter), name: "muon") });
+            Optimizer muonOptimizer = muon.Create(ScaledGroups(model, matrices, muon.LearningRate,
+                named => new[] { new ParameterGroup(named.Select(p => p.parameter), name: "muon") }));
             Optimizer? fallback = null;
             try
             {
-                List<ParameterGroup> fallbackGroups = DenseGroups(options, others);
+                List<ParameterGroup> fallbackGroups = DenseGroups(options, model, others, muon.CreateFallbackOptions().LearningRate);
                 if (sparse.Count > 0)
                 {
                     fallbackGroups.Add(ParameterGroup.SparseSgd(sparse, sparseLearningRate));
@@ -84,7 +85,7 @@ internal sealed class LoopOptimizer : IDisposable
                 throw;
             }
         }
-        List<ParameterGroup> groups = DenseGroups(options, dense);
+        List<ParameterGroup> groups = DenseGroups(options, model, dense, chosen.LearningRate);
         if (sparse.Count > 0)
         {
             // Last, so that group 0 (whose rate the log shows) stays a dense group; the scheduler scales this group's
@@ -210,8 +211,39 @@ internal sealed class LoopOptimizer : IDisposable
         _primary.Dispose();
     }
 
-    private static List<ParameterGroup> DenseGroups(TorchTrainerOptions options, IReadOnlyList<(string name, Parameter parameter)> named)
-        => options.NoWeightDecayForBiasAndNorm
-            ? ParameterGroup.SplitNoDecay(named).ToList()
-            : new List<ParameterGroup> { new(named.Select(p => p.parameter)) };
+    private static List<ParameterGroup> DenseGroups(TorchTrainerOptions options, TorchClassificationModel model,
+        IReadOnlyList<(string name, Parameter parameter)> named, double learningRate)
+        => ScaledGroups(model, named, learningRate, part => options.NoWeightDecayForBiasAndNorm
+            ? ParameterGroup.SplitNoDecay(part)
+            : new[] { new ParameterGroup(part.Select(p => p.parameter)) });
+
+    /// <summary>
+    /// The groups <paramref name="split"/> makes of <paramref name="named"/>, once per distinct
+    /// <see cref="TorchClassificationModel.LearningRateScale"/>, at <paramref name="learningRate"/> times that scale; the
+    /// largest scale first, so that group 0 (whose rate the log shows) keeps the full rate. When every scale is 1, just
+    /// <paramref name="split"/>'s groups, with the options' rate.
+    /// </summary>
+    private static List<ParameterGroup> ScaledGroups(TorchClassificationModel model, IReadOnlyList<(string name, Parameter parameter)> named,
+        double learningRate, Func<IReadOnlyList<(string name, Parameter parameter)>, IReadOnlyList<ParameterGroup>> split)
+    {
+        var byScale = named.GroupBy(p => model.LearningRateScale(p.name)).OrderByDescending(g => g.Key).ToList();
+        if (byScale.All(g => g.Key == 1.0))
+        {
+            return split(named).ToList();
+        }
+        var groups = new List<ParameterGroup>();
+        foreach (var layer in byScale)
+        {
+            if (!(double.IsFinite(layer.Key) && layer.Key >= 0))
+            {
+                throw new InvalidOperationException($"The model's learning-rate scale of '{layer.First().name}' is {layer.Key}; it must be finite and non-negative.");
+            }
+            foreach (ParameterGroup group in split(layer.ToList()).Where(g => g.Parameters.Count > 0))
+            {
+                groups.Add(new ParameterGroup(group.Parameters, learningRate * layer.Key, group.WeightDecay, group.Momentum,
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{group.Name ?? "group"} x{layer.Key:G6}"), group.Rule));
+            }
+        }
+        return groups;
+    }
 }

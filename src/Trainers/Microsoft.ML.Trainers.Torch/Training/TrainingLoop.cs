@@ -96,6 +96,7 @@ internal sealed class TrainingLoop
                 {
                     random.Shuffle(order);
                 }
+                train.ArrangeEpoch(order, batchSize, random);
                 freezing.Apply(epoch);
                 UseTrainingPoint(optimizer);
                 (double loss, double accuracy, int seen, int skipped) = TrainEpoch(model, train, order, batchSize, microBatchSize, stepsPerEpoch,
