@@ -177,7 +177,7 @@ internal sealed class LoopOptimizer : IDisposable
         Tensor sampled;
         using (no_grad())
         {
-            sampled = multinomial(nn.functional.softmax(output.detach(), 1), 1).squeeze(1);
+            sampled = multinomial(nn.functional.softmax(output.detach(), 1), 1, generator: TrainingGenerator.Current).squeeze(1);
         }
         nn.functional.cross_entropy(output, sampled).backward();
         gradientsReady?.Invoke();

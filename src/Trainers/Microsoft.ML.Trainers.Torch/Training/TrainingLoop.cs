@@ -82,7 +82,10 @@ internal sealed class TrainingLoop
         using LoopOptimizer optimizer = LoopOptimizer.Create(_options, model, named, sparse, _sparseLearningRate, batchSize, totalSteps);
         using var freezing = new BackboneFreezing(model, _options.FreezeBackboneEpochs);
         using ModelEma? ema = _options.EmaDecay is double decay ? ApplyEma(model, null, decay) : null;
-        var random = new Random(_options.Seed);
+        var streams = new RandomStreams(_options.Seed);
+        // Dropout and sampling draw from this fit's generator, never the process-wide one (see TrainingGenerator).
+        using var generator = new Generator((ulong)_options.Seed);
+        using TrainingGenerator.Scope generatorScope = TrainingGenerator.Use(generator);
         var history = new List<EpochMetrics>();
         IProgressChannel? progress = (_env as IProgressChannelProvider)?.StartProgressChannel("Training");
         progress?.SetHeader(new ProgressHeader(new[] { "loss", "accuracy", "val_loss", "val_accuracy", "lr" }, new[] { "epochs" }), null);
@@ -96,14 +99,20 @@ internal sealed class TrainingLoop
             for (int epoch = 1; epoch <= _options.Epochs; epoch++)
             {
                 var clock = Stopwatch.StartNew();
+                Random random = streams.Shuffle(epoch);
                 if (_options.Shuffle)
                 {
+                    // Each epoch's order depends on the seed and the epoch only, so a resumed run can recompute it.
+                    for (int i = 0; i < order.Length; i++)
+                    {
+                        order[i] = i;
+                    }
                     random.Shuffle(order);
                 }
                 freezing.Apply(epoch);
                 UseTrainingPoint(optimizer);
                 (double loss, double accuracy, int seen, int skipped) = TrainEpoch(model, train, order, batchSize, microBatchSize, stepsPerEpoch,
-                    optimizer, ema, random, epoch, freezing.IsFrozen(epoch));
+                    optimizer, ema, streams, generator, epoch, freezing.IsFrozen(epoch));
                 double trainSeconds = clock.Elapsed.TotalSeconds;
                 // Validation, callbacks and the best-epoch snapshot see the weights the model would be saved with.
                 UseEvaluationPoint(optimizer);
@@ -167,7 +176,7 @@ internal sealed class TrainingLoop
             }
             if (optimizer.HasEvaluationPoint && history.Count > 0 && BatchNormRefresh.Applies(model.Network))
             {
-                int refreshed = BatchNormRefresh.Run(model.Network, RefreshBatches(model, train, order, microBatchSize, train.Count / microBatchSize, random));
+                int refreshed = BatchNormRefresh.Run(model.Network, RefreshBatches(model, train, order, microBatchSize, train.Count / microBatchSize, streams.Refresh()));
                 _channel.Info(MessageSensitivity.None, $"Recomputed BatchNorm statistics at the evaluation point over {refreshed} training batch(es).");
             }
         }
@@ -180,7 +189,8 @@ internal sealed class TrainingLoop
     }
 
     private (double Loss, double Accuracy, int Seen, int Skipped) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order,
-        int batchSize, int microBatchSize, int steps, LoopOptimizer optimizer, ModelEma? ema, Random random, int epoch, bool backboneFrozen)
+        int batchSize, int microBatchSize, int steps, LoopOptimizer optimizer, ModelEma? ema, RandomStreams streams, Generator generator, int epoch,
+        bool backboneFrozen)
     {
         model.Network.train();
         double lossSum = 0;
@@ -194,6 +204,9 @@ internal sealed class TrainingLoop
             int start = step * batchSize;
             ReadOnlySpan<int> indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
             using var scope = NewDisposeScope();
+            // Every step's draws are a function of (seed, epoch, step), whatever ran before in this process.
+            Random random = streams.Augment(epoch, step);
+            generator.manual_seed(streams.TorchSeed(epoch, step));
             // Frozen parameters must have no gradient (not a zero one) for the optimizer to skip them.
             optimizer.ZeroGrad(setToNone: backboneFrozen);
             double stepLoss = 0;
