@@ -71,26 +71,44 @@ internal static class TrainingCheckpointFile
         }
         using (zip)
         {
-            LoopState state;
+            LoopState? state = null;
+            string? problem = null;
             try
             {
-                ZipArchiveEntry stateEntry = zip.GetEntry(StateEntry) ?? throw Corrupt(path, $"it has no {StateEntry}", null);
-                using Stream stream = stateEntry.Open();
-                state = JsonSerializer.Deserialize<LoopState>(stream, Json) ?? throw Corrupt(path, $"{StateEntry} is empty", null);
-                foreach ((string name, string hash) in state.EntryHashes)
+                if (zip.GetEntry(StateEntry) is not ZipArchiveEntry stateEntry)
                 {
-                    ZipArchiveEntry entry = zip.GetEntry(name) ?? throw Corrupt(path, $"entry '{name}' is missing", null);
-                    using Stream content = entry.Open();
-                    string actual = Convert.ToHexString(SHA256.HashData(content));
-                    if (actual != hash)
+                    problem = $"it has no {StateEntry}";
+                }
+                else
+                {
+                    using (Stream stream = stateEntry.Open())
                     {
-                        throw Corrupt(path, $"entry '{name}' is damaged (its SHA-256 differs from the one recorded)", null);
+                        state = JsonSerializer.Deserialize<LoopState>(stream, Json);
+                    }
+                    problem = state == null ? $"{StateEntry} is empty" : null;
+                    foreach ((string name, string hash) in state?.EntryHashes ?? new SortedDictionary<string, string>())
+                    {
+                        if (zip.GetEntry(name) is not ZipArchiveEntry entry)
+                        {
+                            problem = $"entry '{name}' is missing";
+                            break;
+                        }
+                        using Stream content = entry.Open();
+                        if (Convert.ToHexString(SHA256.HashData(content)) != hash)
+                        {
+                            problem = $"entry '{name}' is damaged (its SHA-256 differs from the one recorded)";
+                            break;
+                        }
                     }
                 }
             }
-            catch (Exception e) when (e is JsonException or InvalidDataException or IOException && e is not CorruptCheckpointException)
+            catch (Exception e) when (e is JsonException or InvalidDataException or IOException)
             {
                 throw Corrupt(path, e.Message, e);
+            }
+            if (problem != null || state == null)
+            {
+                throw Corrupt(path, problem ?? "no state", null);
             }
             return read(state, name => zip.GetEntry(name)?.Open());
         }
@@ -114,9 +132,6 @@ internal static class TrainingCheckpointFile
         }
     }
 
-    private static CorruptCheckpointException Corrupt(string path, string what, Exception? inner)
+    private static InvalidDataException Corrupt(string path, string what, Exception? inner)
         => new($"Training checkpoint '{path}' is corrupt: {what}. Delete it to resume from the previous checkpoint in the folder, or start afresh.", inner);
-
-    /// <summary>A damaged or truncated checkpoint (an <see cref="InvalidDataException"/>).</summary>
-    private sealed class CorruptCheckpointException(string message, Exception? inner) : InvalidDataException(message, inner);
 }
