@@ -57,6 +57,54 @@ public sealed class CheckpointResumeTests
             $"weights after resuming from step {killedAt} differ from the uninterrupted run's");
     }
 
+    [TestMethod]
+    public void CheckpointOfOtherOptionsOrDataFailsNamingWhatDiffers()
+    {
+        string folder = Path.Combine(TestData.NewTempDir(), "checkpoints");
+        Fit(OneEpoch(folder), 192);
+
+        var otherRate = OneEpoch(folder);
+        otherRate.Optimizer = new Microsoft.ML.Optimizers.SgdOptions { LearningRate = 0.1, Momentum = 0.9, WeightDecay = 5e-4 };
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Fit(otherRate, 192));
+        StringAssert.Contains(e.Message, "CheckpointFolder");
+        StringAssert.Contains(e.Message, "Optimizer.LearningRate is 0.05 in the checkpoint and 0.1 now");
+
+        e = Assert.ThrowsExactly<InvalidOperationException>(() => Fit(OneEpoch(folder), 128));
+        StringAssert.Contains(e.Message, "data.training_rows is 145 in the checkpoint and 95 now");
+    }
+
+    [TestMethod]
+    public void TruncatedCheckpointFailsClearlyAndIsNotOverwritten()
+    {
+        string folder = Path.Combine(TestData.NewTempDir(), "checkpoints");
+        Fit(OneEpoch(folder), 192);
+        string path = Directory.GetFiles(folder).Single();
+        byte[] cut = File.ReadAllBytes(path)[..100_000];
+        File.WriteAllBytes(path, cut);
+
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => Fit(OneEpoch(folder), 192));
+        StringAssert.Contains(e.Message, path);
+        StringAssert.Contains(e.Message, "corrupt");
+        CollectionAssert.AreEqual(cut, File.ReadAllBytes(path), "the damaged checkpoint is left as it was");
+        Assert.AreEqual(1, Directory.GetFiles(folder).Length);
+    }
+
+    private static Microsoft.ML.Trainers.Torch.Images.ImageClassificationTrainerOptions OneEpoch(string folder)
+    {
+        var options = ResumeChild.Options(TrainingPrecision.Float32, folder);
+        options.Epochs = 1;
+        options.CheckpointEveryUnit = CheckpointUnit.Epochs;
+        return options;
+    }
+
+    private static void Fit(Microsoft.ML.Trainers.Torch.Images.ImageClassificationTrainerOptions options, int rows)
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(FashionMnistSubset.PixelRows("train", rows));
+        var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.ImageClassification(options)).Fit(data);
+        ((TorchClassificationTransformer)model.LastTransformer).Dispose();
+    }
+
     /// <summary>The newest complete checkpoint's global step, or -1.</summary>
     private static long LatestStep(string folder)
     {
