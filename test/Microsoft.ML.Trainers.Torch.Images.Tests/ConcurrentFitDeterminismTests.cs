@@ -45,7 +45,9 @@ public sealed class ConcurrentFitDeterminismTests
     public void ParallelFitsMatchSequentialBitForBit()
     {
         FashionMnistSubset.PixelRow[] rows = FashionMnistSubset.PixelRows("train", 256);
+        int threadsBefore = TorchSharp.torch.get_num_threads();
         Dictionary<string, byte[]> sequential = Train(rows);
+        Assert.AreEqual(threadsBefore, TorchSharp.torch.get_num_threads(), "Threads = 1 applies to the fit only");
         var results = new Dictionary<string, byte[]>?[2];
         var errors = new Exception?[2];
         Thread[] threads = Enumerable.Range(0, 2).Select(i => new Thread(() =>
@@ -68,6 +70,7 @@ public sealed class ConcurrentFitDeterminismTests
             t.Join();
         }
         Assert.IsNull(errors[0] ?? errors[1], (errors[0] ?? errors[1])?.ToString());
+        Assert.AreEqual(threadsBefore, TorchSharp.torch.get_num_threads(), "the thread count is restored after concurrent fits");
         StateBytes.AssertIdentical(sequential, results[0]!, "parallel fit 1");
         StateBytes.AssertIdentical(sequential, results[1]!, "parallel fit 2");
     }
