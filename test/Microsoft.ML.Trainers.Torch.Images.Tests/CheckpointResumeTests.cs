@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -74,6 +75,22 @@ public sealed class CheckpointResumeTests
     }
 
     [TestMethod]
+    public void FitAgainAfterAFinishedRunResumesFromItsLastEpochToTheSameModel()
+    {
+        string folder = Path.Combine(TestData.NewTempDir(), "checkpoints");
+        var first = OneEpoch(folder);
+        first.Epochs = 2;
+        var again = OneEpoch(folder);
+        again.Epochs = 2;
+        var log = new List<string>();
+        Dictionary<string, byte[]> trained = FitWeights(first, null);
+        Dictionary<string, byte[]> resumed = FitWeights(again, log);
+
+        Assert.IsTrue(log.Any(m => m.Contains("epoch 2, 12 of 12 steps done", StringComparison.Ordinal)), string.Join("\n", log));
+        StateBytes.AssertIdentical(trained, resumed, "the epoch-end checkpoint's validation and best-epoch restore, repeated");
+    }
+
+    [TestMethod]
     public void TruncatedCheckpointFailsClearlyAndIsNotOverwritten()
     {
         string folder = Path.Combine(TestData.NewTempDir(), "checkpoints");
@@ -103,6 +120,19 @@ public sealed class CheckpointResumeTests
         IDataView data = ml.Data.LoadFromEnumerable(FashionMnistSubset.PixelRows("train", rows));
         var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.ImageClassification(options)).Fit(data);
         ((TorchClassificationTransformer)model.LastTransformer).Dispose();
+    }
+
+    private static Dictionary<string, byte[]> FitWeights(Microsoft.ML.Trainers.Torch.Images.ImageClassificationTrainerOptions options, List<string>? log)
+    {
+        var ml = new MLContext(seed: 1);
+        if (log != null)
+        {
+            ml.Log += (_, e) => log.Add(e.Message);
+        }
+        IDataView data = ml.Data.LoadFromEnumerable(FashionMnistSubset.PixelRows("train", 256));
+        var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.ImageClassification(options)).Fit(data);
+        using var trained = (TorchClassificationTransformer)model.LastTransformer;
+        return StateBytes.Of(trained.Model.Network);
     }
 
     /// <summary>The newest complete checkpoint's global step, or -1.</summary>
