@@ -83,8 +83,8 @@ internal sealed class TrainingLoop
         using var freezing = new BackboneFreezing(model, _options.FreezeBackboneEpochs);
         using ModelEma? ema = _options.EmaDecay is double decay ? ApplyEma(model, null, decay) : null;
         var streams = new RandomStreams(_options.Seed);
-        // Dropout and sampling draw from this fit's generator, never the process-wide one (see TrainingGenerator).
-        using var generator = new Generator((ulong)_options.Seed);
+        // Dropout and sampling draw from this fit's generator (on the training device), never the process-wide one (see TrainingGenerator).
+        using var generator = new Generator((ulong)_options.Seed, device);
         using TrainingGenerator.Scope generatorScope = TrainingGenerator.Use(generator);
         var history = new List<EpochMetrics>();
         IProgressChannel? progress = (_env as IProgressChannelProvider)?.StartProgressChannel("Training");
