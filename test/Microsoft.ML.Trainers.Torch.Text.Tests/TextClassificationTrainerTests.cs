@@ -110,6 +110,9 @@ public sealed class TextClassificationTrainerTests
         // The class is only in the second text: the model must read it.
         PairRow[] Rows(int seed) => TextTestData.Sentiment(120, seed).Select(r => new PairRow { First = "the movie", Second = r.Text, Label = r.Label }).ToArray();
         var options = TinyBert(epochs: 12);
+        // Without dropout: on 120 rows the golden model's 0.1 dropout leaves accuracy between 0.47 and 0.74 for seeds 1-4
+        // (libtorch's dropout and the fit's own alike), so the check depended on a lucky random stream.
+        ((BertFineTuning)options.Model).Dropout = 0;
         options.TextColumnName = nameof(PairRow.First);
         options.SecondTextColumnName = nameof(PairRow.Second);
         var model = TextTestData.MapLabel(ml).Append(ml.MulticlassClassification.Trainers.TextClassification(options)).Fit(ml.Data.LoadFromEnumerable(Rows(5)));

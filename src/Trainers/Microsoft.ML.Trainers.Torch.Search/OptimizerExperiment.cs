@@ -169,6 +169,8 @@ public sealed class OptimizerExperiment<TOptions> where TOptions : TorchTrainerO
         // The fused-kernel switch is a property of where the template runs, not a hyperparameter: the template decides.
         options.Optimizer.UseFusedKernels = _template.Optimizer.UseFusedKernels;
         options.Schedule = trial.Configuration.CreateScheduleOptions();
+        // Every trial is a fresh run: a template's CheckpointFolder would make the second trial meet the first's checkpoints.
+        options.CheckpointFolder = null;
         // The engine validates on the same data each epoch, so best-epoch restore and early stopping see what the metric sees.
         options.ValidationSet = validationData;
         Action<EpochMetrics>? userCallback = _template.EpochCallback;

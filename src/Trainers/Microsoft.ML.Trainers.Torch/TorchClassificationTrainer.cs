@@ -63,18 +63,19 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
 
         CheckScheduleFitsRun(input);
         TorchClassificationFit fit = CreateFit(input, channel);
-        int previousThreads = get_num_threads();
-        if (Options.Threads is int threads)
-        {
-            set_num_threads(threads);
-        }
-        try
+        using (TorchThreadScope.Enter(Options.Threads))
         {
             ITrainingSet all = fit.ReadTrainingSet(input, labels, channel);
             CheckTrainable(all, labels);
             (ITrainingSet train, ITrainingSet? validation) = SplitValidation(fit, all, labels, validationSet, channel);
-            random.manual_seed(Options.Seed);
-            TorchClassificationModel model = fit.CreateModel(labels, train, channel);
+            TorchClassificationModel model;
+            // Layers initialise from the process-wide generator: seeding it and building the model is one step that no
+            // other fit may interleave with. Training then draws only from the fit's own generators.
+            lock (TrainingGenerator.InitializationLock)
+            {
+                random.manual_seed(Options.Seed);
+                model = fit.CreateModel(labels, train, channel);
+            }
             try
             {
                 var loop = new TrainingLoop(_host, channel, Options, fit.SparseLearningRate);
@@ -86,13 +87,6 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             {
                 model.Dispose();
                 throw;
-            }
-        }
-        finally
-        {
-            if (Options.Threads.HasValue)
-            {
-                set_num_threads(previousThreads);
             }
         }
     }

@@ -134,6 +134,23 @@ public abstract class TorchTrainerOptions
     /// <summary>Threads libtorch may use during training and scoring; null keeps its default.</summary>
     public int? Threads { get; set; }
 
+    /// <summary>
+    /// A folder for training checkpoints; null (default) saves none. Every checkpoint holds what the run needs to continue
+    /// exactly where it was (weights, float32 masters, optimizer and schedule state, EMA, best-epoch snapshot, early-stopping
+    /// counters, history, position in the epoch). When the folder already holds a checkpoint of the same options and data,
+    /// <c>Fit</c> resumes from the newest one; one from other options or data fails, naming what differs.
+    /// </summary>
+    public string? CheckpointFolder { get; set; }
+
+    /// <summary>Save a checkpoint every this many <see cref="CheckpointEveryUnit"/>s (default 1).</summary>
+    public int CheckpointEvery { get; set; } = 1;
+
+    /// <summary>Whether <see cref="CheckpointEvery"/> counts epochs (default) or optimizer steps.</summary>
+    public CheckpointUnit CheckpointEveryUnit { get; set; } = CheckpointUnit.Epochs;
+
+    /// <summary>The newest checkpoints kept in <see cref="CheckpointFolder"/> (default 2); older ones are deleted after a newer one is written.</summary>
+    public int CheckpointsToKeep { get; set; } = 2;
+
     /// <summary>Log loss, learning rate and throughput every this many steps; 0 logs once per epoch only.</summary>
     public int LogEveryNSteps { get; set; }
 
@@ -211,6 +228,16 @@ public abstract class TorchTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(Precision), $"Precision must be Float32 or MixedBFloat16 (was {(int)Precision}).");
         }
         RequireAtLeast(LogEveryNSteps, 0, nameof(LogEveryNSteps));
+        RequireAtLeast(CheckpointEvery, 1, nameof(CheckpointEvery));
+        RequireAtLeast(CheckpointsToKeep, 1, nameof(CheckpointsToKeep));
+        if (CheckpointFolder != null && string.IsNullOrWhiteSpace(CheckpointFolder))
+        {
+            throw new ArgumentException("CheckpointFolder must name a folder or be null.", nameof(CheckpointFolder));
+        }
+        if (!Enum.IsDefined(CheckpointEveryUnit))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CheckpointEveryUnit), $"CheckpointEveryUnit must be Epochs or Steps (was {(int)CheckpointEveryUnit}).");
+        }
         RequireAtLeast(MaxSkippedSteps, 0, nameof(MaxSkippedSteps));
         if (!Enum.IsDefined(BestEpochMetric))
         {

@@ -1,4 +1,5 @@
 using System.IO;
+using Microsoft.ML.Trainers.Torch.Modules;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,7 +16,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private readonly Embedding _positionEmbeddings;
     private readonly Embedding _tokenTypeEmbeddings;
     private readonly LayerNorm _layerNorm;
-    private readonly Dropout _dropout;
+    private readonly GeneratorDropout _dropout;
     private readonly int _maxPositions;
     private readonly long[] _positionIds;
 
@@ -26,7 +27,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         _positionEmbeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
         _tokenTypeEmbeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         _layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        _dropout = nn.Dropout(config.HiddenDropoutProb);
+        _dropout = new GeneratorDropout(config.HiddenDropoutProb);
         _maxPositions = config.MaxPositionEmbeddings;
         // Position ids come from this array rather than arange(length), whose number-to-Scalar conversions make
         // temporaries the garbage collector may free mid-call (see TorchScalars).

@@ -1,4 +1,5 @@
 using System.Linq;
+using Microsoft.ML.Trainers.Torch.Modules;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ namespace Microsoft.ML.Trainers.Torch.Text;
 public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly BertModel _bert;
-    private readonly Dropout _dropout;
+    private readonly GeneratorDropout _dropout;
     private readonly Linear _classifier;
 
     /// <summary>Builds the model for <paramref name="config"/> (head size <see cref="BertConfig.NumLabels"/>) with TorchSharp's default initialisation; call <see cref="InitializeWeights"/> for Hugging Face's.</summary>
@@ -21,7 +22,7 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     {
         Config = config;
         _bert = new BertModel(config);
-        _dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
+        _dropout = new GeneratorDropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
         _classifier = nn.Linear(config.HiddenSize, config.NumLabels);
         register_module("bert", _bert);
         register_module("dropout", _dropout);

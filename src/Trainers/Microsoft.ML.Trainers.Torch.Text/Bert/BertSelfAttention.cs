@@ -1,3 +1,5 @@
+using System;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -42,8 +44,21 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         long batch = hidden.shape[0], length = hidden.shape[1];
         Tensor Heads(Linear projection) => projection.forward(hidden).view(batch, length, _heads, _headSize).transpose(1, 2);
-        Tensor context = nn.functional.scaled_dot_product_attention(
-            Heads(_query), Heads(_key), Heads(_value), additiveMask, training ? _dropout : 0.0);
+        Tensor context = training && _dropout > 0
+            ? AttendWithDropout(Heads(_query), Heads(_key), Heads(_value), additiveMask)
+            : nn.functional.scaled_dot_product_attention(Heads(_query), Heads(_key), Heads(_value), additiveMask);
         return context.transpose(1, 2).reshape(batch, length, _heads * _headSize).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// softmax(q·kᵀ/√d + mask) with dropout, then ·v: what scaled_dot_product_attention computes, written out because its
+    /// dropout draws from libtorch's process-wide generator and this one from the fit's (see GeneratorDropout).
+    /// </summary>
+    private Tensor AttendWithDropout(Tensor query, Tensor key, Tensor value, Tensor additiveMask)
+    {
+        using Scalar scale = (1.0 / Math.Sqrt(_headSize)).ToScalar();
+        Tensor scores = query.matmul(key.transpose(-2, -1)).mul_(scale).add_(additiveMask, TorchScalars.One);
+        Tensor probabilities = TrainingGenerator.Dropout(scores.softmax(-1), _dropout, training: true);
+        return probabilities.matmul(value);
     }
 }

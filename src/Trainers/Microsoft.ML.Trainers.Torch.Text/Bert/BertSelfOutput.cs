@@ -1,3 +1,4 @@
+using Microsoft.ML.Trainers.Torch.Modules;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear _dense;
     private readonly LayerNorm _layerNorm;
-    private readonly Dropout _dropout;
+    private readonly GeneratorDropout _dropout;
 
     /// <param name="inputSize">Width of the sub-layer output being projected (hidden or intermediate size).</param>
     /// <param name="config">The model configuration.</param>
@@ -19,7 +20,7 @@ internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
     {
         _dense = nn.Linear(inputSize, config.HiddenSize);
         _layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        _dropout = nn.Dropout(config.HiddenDropoutProb);
+        _dropout = new GeneratorDropout(config.HiddenDropoutProb);
         register_module("dense", _dense);
         register_module("LayerNorm", _layerNorm);
         register_module("dropout", _dropout);

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Microsoft.ML.Trainers.Torch.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ public sealed class FastTextClassifier : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly EmbeddingBag _embedding;
     private readonly Linear? _hidden;
-    private readonly Dropout _dropout;
+    private readonly GeneratorDropout _dropout;
     private readonly Linear _classifier;
 
     /// <summary>Builds the model for <paramref name="numClasses"/> classes and initialises it as fastText does.</summary>
@@ -32,7 +33,7 @@ public sealed class FastTextClassifier : nn.Module<Tensor, Tensor, Tensor>
         Options = options;
         NumClasses = numClasses;
         _embedding = nn.EmbeddingBag(options.Buckets, options.EmbeddingDim, mode: EmbeddingBagMode.Mean, sparse: options.SparseGradients);
-        _dropout = nn.Dropout(options.Dropout);
+        _dropout = new GeneratorDropout(options.Dropout);
         int features = options.EmbeddingDim;
         register_module("embedding", _embedding);
         if (options.HiddenSize > 0)

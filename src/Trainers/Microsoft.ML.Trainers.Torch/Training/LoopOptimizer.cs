@@ -178,7 +178,7 @@ internal sealed class LoopOptimizer : IDisposable
         Tensor sampled;
         using (no_grad())
         {
-            sampled = multinomial(nn.functional.softmax(output.detach(), 1), 1).squeeze(1);
+            sampled = multinomial(nn.functional.softmax(output.detach(), 1), 1, generator: TrainingGenerator.Current).squeeze(1);
         }
         nn.functional.cross_entropy(output, sampled).backward();
         gradientsReady?.Invoke();
@@ -203,6 +203,54 @@ internal sealed class LoopOptimizer : IDisposable
 
     /// <summary>True when the evaluation point differs from the training point (Schedule-Free AdamW).</summary>
     public bool HasEvaluationPoint => _hasEvaluationPoint;
+
+    /// <summary>How many optimizer steps were taken (SophiaG's Hessian schedule counts them).</summary>
+    public long Steps => _steps;
+
+    /// <summary>The checkpoint entries of the optimizer(s) and schedule(s): their own <c>Save</c> formats.</summary>
+    public IEnumerable<(string Name, Action<System.IO.Stream> Write)> CheckpointEntries()
+    {
+        yield return ("optimizer", _primary.Save);
+        if (_fallback != null)
+        {
+            yield return ("fallback_optimizer", _fallback.Save);
+        }
+        if (_primaryScheduler != null)
+        {
+            yield return ("schedule", _primaryScheduler.Save);
+        }
+        if (_fallbackScheduler != null)
+        {
+            yield return ("fallback_schedule", _fallbackScheduler.Save);
+        }
+    }
+
+    /// <summary>Restores what <see cref="CheckpointEntries"/> wrote; <paramref name="open"/> opens an entry by name.</summary>
+    public void Restore(Func<string, System.IO.Stream> open, long steps, int hessianRefreshes)
+    {
+        using (System.IO.Stream s = open("optimizer"))
+        {
+            _primary.Load(s);
+        }
+        if (_fallback != null)
+        {
+            using System.IO.Stream s = open("fallback_optimizer");
+            _fallback.Load(s);
+        }
+        // The schedules set the optimizers' learning rates for the restored position.
+        if (_primaryScheduler != null)
+        {
+            using System.IO.Stream s = open("schedule");
+            _primaryScheduler.Load(s);
+        }
+        if (_fallbackScheduler != null)
+        {
+            using System.IO.Stream s = open("fallback_schedule");
+            _fallbackScheduler.Load(s);
+        }
+        _steps = steps;
+        HessianRefreshes = hessianRefreshes;
+    }
 
     /// <summary>Disposes the optimizer(s) and their state.</summary>
     public void Dispose()

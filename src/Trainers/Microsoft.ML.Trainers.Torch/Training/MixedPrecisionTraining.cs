@@ -169,6 +169,23 @@ internal sealed class MixedPrecisionTraining : IDisposable
         return copy;
     }
 
+    /// <summary>
+    /// Restores the masters and the exact float32 state from a <see cref="Snapshot"/> (resuming a run); the working
+    /// network's own state is restored separately, as it was saved.
+    /// </summary>
+    public void Restore(IReadOnlyDictionary<string, Tensor> snapshot)
+    {
+        using var noGrad = no_grad();
+        foreach ((string name, Parameter master, _) in _pairs)
+        {
+            master.copy_(snapshot[name]);
+        }
+        foreach ((string name, Tensor exact) in _untrained)
+        {
+            exact.copy_(snapshot[name]);
+        }
+    }
+
     /// <summary>Turns the network back into float32 holding the master weights; training must not step after this.</summary>
     public void Finish()
     {

@@ -93,6 +93,17 @@ internal sealed class ModelEma : IDisposable
         return copy;
     }
 
+    /// <summary>Restores an average saved with <see cref="Snapshot"/> after <paramref name="updates"/> updates (resuming a run).</summary>
+    public void Restore(IReadOnlyDictionary<string, Tensor> saved, long updates)
+    {
+        using var noGrad = no_grad();
+        foreach ((string name, Tensor value) in _average)
+        {
+            value.copy_(saved[name]);
+        }
+        Updates = updates;
+    }
+
     /// <summary>Releases the averaged tensors.</summary>
     public void Dispose()
     {

@@ -78,7 +78,10 @@ internal sealed class TrainingLoop
         using LoopOptimizer optimizer = LoopOptimizer.Create(_options, model, named, sparse, _sparseLearningRate, batchSize, totalSteps);
         using var freezing = new BackboneFreezing(model, _options.FreezeBackboneEpochs);
         using ModelEma? ema = _options.EmaDecay is double decay ? ApplyEma(model, null, decay) : null;
-        var random = new Random(_options.Seed);
+        var streams = new RandomStreams(_options.Seed);
+        // Dropout and sampling draw from this fit's generator (on the training device), never the process-wide one (see TrainingGenerator).
+        using var generator = new Generator((ulong)_options.Seed, device);
+        using TrainingGenerator.Scope generatorScope = TrainingGenerator.Use(generator);
         var history = new List<EpochMetrics>();
         IProgressChannel? progress = (_env as IProgressChannelProvider)?.StartProgressChannel("Training");
         progress?.SetHeader(new ProgressHeader(new[] { "loss", "accuracy", "val_loss", "val_accuracy", "lr" }, new[] { "epochs" }), null);
@@ -86,21 +89,64 @@ internal sealed class TrainingLoop
         Dictionary<string, Tensor>? best = null;
         double bestScore = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
         int bestEpoch = 0, epochsWithoutImprovement = 0;
+        LoopCheckpointing? checkpointing = _options.CheckpointFolder != null
+            ? new LoopCheckpointing(_options, model, train, validation, mixed, ema, optimizer, stepsPerEpoch)
+            : null;
         try
         {
             int[] order = Enumerable.Range(0, train.Count).ToArray();
-            for (int epoch = 1; epoch <= _options.Epochs; epoch++)
+            int startEpoch = 1, startStep = 0;
+            (double LossSum, long Correct, int Seen, int Skipped) resumedSums = default;
+            if (checkpointing?.Resume(train.Count) is (LoopState state, var savedBest, string path))
+            {
+                (startEpoch, startStep, order) = (state.Epoch, state.StepInEpoch, state.Order);
+                resumedSums = (state.LossSum, state.Correct, state.Seen, state.Skipped);
+                _skippedInRun = state.SkippedInRun;
+                (bestScore, bestLoss, bestEpoch, epochsWithoutImprovement) = (state.BestScore, state.BestLoss, state.BestEpoch, state.EpochsWithoutImprovement);
+                best = savedBest;
+                history.AddRange(state.History);
+                _channel.Info(MessageSensitivity.None, $"Resuming from checkpoint '{path}': epoch {state.Epoch}, {state.StepInEpoch} of {stepsPerEpoch} steps done.");
+            }
+
+            // Saves a checkpoint when one is due after a completed step; the closure sees the loop's current counters.
+            void AfterStep(int epoch, int completedSteps, (double LossSum, long Correct, int Seen, int Skipped) sums)
+            {
+                if (checkpointing == null || !checkpointing.IsDue(epoch, completedSteps))
+                {
+                    return;
+                }
+                string saved = checkpointing.Save(new LoopState
+                {
+                    Epoch = epoch, StepInEpoch = completedSteps, Order = order, LossSum = sums.LossSum, Correct = sums.Correct, Seen = sums.Seen,
+                    Skipped = sums.Skipped, SkippedInRun = _skippedInRun, BestScore = bestScore, BestLoss = bestLoss, BestEpoch = bestEpoch,
+                    EpochsWithoutImprovement = epochsWithoutImprovement, History = history.ToList(),
+                }, best);
+                _channel.Trace(MessageSensitivity.None, $"Saved checkpoint '{saved}'.");
+            }
+
+            for (int epoch = startEpoch; epoch <= _options.Epochs; epoch++)
             {
                 var clock = Stopwatch.StartNew();
-                if (_options.Shuffle)
+                Random random = streams.Shuffle(epoch);
+                bool resuming = epoch == startEpoch && startStep > 0;
+                if (_options.Shuffle && !resuming)
                 {
+                    // Each epoch's order depends on the seed and the epoch only, so a resumed run can recompute it.
+                    for (int i = 0; i < order.Length; i++)
+                    {
+                        order[i] = i;
+                    }
                     random.Shuffle(order);
                 }
-                train.ArrangeEpoch(order, batchSize, random);
+                if (!resuming)
+                {
+                    // A resumed epoch keeps the order its checkpoint saved, already arranged.
+                    train.ArrangeEpoch(order, batchSize, random);
+                }
                 freezing.Apply(epoch);
                 UseTrainingPoint(optimizer);
                 (double loss, double accuracy, int seen, int skipped) = TrainEpoch(model, train, order, batchSize, microBatchSize, stepsPerEpoch,
-                    optimizer, ema, random, epoch, freezing.IsFrozen(epoch));
+                    optimizer, ema, streams, generator, epoch, freezing.IsFrozen(epoch), resuming ? startStep : 0, resuming ? resumedSums : default, AfterStep);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
                 // Validation, callbacks and the best-epoch snapshot see the weights the model would be saved with.
                 UseEvaluationPoint(optimizer);
@@ -170,7 +216,7 @@ internal sealed class TrainingLoop
             }
             if (optimizer.HasEvaluationPoint && history.Count > 0 && BatchNormRefresh.Applies(model.Network))
             {
-                int refreshed = BatchNormRefresh.Run(model.Network, RefreshBatches(model, train, order, microBatchSize, train.Count / microBatchSize, random));
+                int refreshed = BatchNormRefresh.Run(model.Network, RefreshBatches(model, train, order, microBatchSize, train.Count / microBatchSize, streams.Refresh()));
                 _channel.Info(MessageSensitivity.None, $"Recomputed BatchNorm statistics at the evaluation point over {refreshed} training batch(es).");
             }
         }
@@ -195,20 +241,28 @@ internal sealed class TrainingLoop
     }
 
     private (double Loss, double Accuracy, int Seen, int Skipped) TrainEpoch(TorchClassificationModel model, ITrainingSet train, int[] order,
-        int batchSize, int microBatchSize, int steps, LoopOptimizer optimizer, ModelEma? ema, Random random, int epoch, bool backboneFrozen)
+        int batchSize, int microBatchSize, int steps, LoopOptimizer optimizer, ModelEma? ema, RandomStreams streams, Generator generator, int epoch,
+        bool backboneFrozen, int startStep, (double LossSum, long Correct, int Seen, int Skipped) sums,
+        Action<int, int, (double, long, int, int)> afterStep)
     {
         model.Network.train();
-        double lossSum = 0;
-        long correct = 0;
-        int seen = 0, skipped = 0;
+        // A resumed epoch starts at its checkpoint's step with the sums so far.
+        (double lossSum, long correct, int seen, int skipped) = sums;
         double lastLoss = double.NaN;
         var clock = Stopwatch.StartNew();
-        for (int step = 0; step < steps; step++)
+        for (int step = startStep; step < steps; step++)
         {
+            if (step > startStep)
+            {
+                afterStep(epoch, step, (lossSum, correct, seen, skipped));
+            }
             MLNetBridge.ThrowIfCanceled(_env);
             int start = step * batchSize;
             ReadOnlySpan<int> indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
             using var scope = NewDisposeScope();
+            // Every step's draws are a function of (seed, epoch, step), whatever ran before in this process.
+            Random random = streams.Augment(epoch, step);
+            generator.manual_seed(streams.TorchSeed(epoch, step));
             // Frozen parameters must have no gradient (not a zero one) for the optimizer to skip them.
             optimizer.ZeroGrad(setToNone: backboneFrozen);
             double stepLoss = 0;
@@ -289,6 +343,10 @@ internal sealed class TrainingLoop
                 _channel.Info(MessageSensitivity.None,
                     $"epoch {epoch} step {step + 1}/{steps}: loss={lossSum / seen:F4} lr={optimizer.LearningRate:G4} examples/s={seen / clock.Elapsed.TotalSeconds:F0}");
             }
+        }
+        if (steps > startStep)
+        {
+            afterStep(epoch, steps, (lossSum, correct, seen, skipped));
         }
         // Without clipping or skip mode a finite loss with non-finite gradients goes unseen until the next step's
         // loss; after the last step there is none, so the weights are checked once per epoch (one sync).
