@@ -17,7 +17,7 @@ public sealed class TextFreshProcessTests
     public void SavedModelScoresIdenticallyInAFreshProcess(string architecture)
     {
         var ml = new MLContext(seed: 1);
-        var options = architecture == nameof(BertFineTuning) ? TextClassificationTrainerTests.TinyBert(epochs: 10) : TextClassificationTrainerTests.SmallFastText(epochs: 3);
+        var options = architecture == nameof(BertFineTuning) ? TextClassificationTrainerTests.TinyBert(epochs: 10) : TextClassificationTrainerTests.SmallFastText();
         IDataView train = ml.Data.LoadFromEnumerable(TextTestData.Sentiment(96, seed: 21));
         ITransformer model = TextTestData.MapLabel(ml).Append(ml.MulticlassClassification.Trainers.TextClassification(options)).Fit(train);
 

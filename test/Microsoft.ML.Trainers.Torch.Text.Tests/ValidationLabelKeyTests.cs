@@ -32,7 +32,7 @@ public sealed class ValidationLabelKeyTests
         IDataView ownMapped = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Data.LoadFromEnumerable(reversed))
             .Fit(rawValidation).Transform(rawValidation);
 
-        var options = TextClassificationTrainerTests.SmallFastText(epochs: 3);
+        var options = TextClassificationTrainerTests.SmallFastText();
         options.ValidationSet = ownMapped;
         options.RestoreBestEpoch = false;
         var trainer = ml.MulticlassClassification.Trainers.TextClassification(options);
