@@ -53,6 +53,10 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         using IChannel channel = _host.Start("Training");
         Device device = TorchDevices.Resolve(Options.Device);
         LabelKeyInfo labels = LabelKeyInfo.FromSchema(input.Schema, Options.LabelColumnName);
+        if (Options.ContinueFrom is TorchClassificationTransformer previous)
+        {
+            ContinuedTraining.CheckLabels(previous, labels, Options.LabelColumnName);
+        }
         IDataView? validationSet = null;
         if (Options.ValidationSet != null)
         {
@@ -75,6 +79,19 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             {
                 random.manual_seed(Options.Seed);
                 model = fit.CreateModel(labels, train, channel);
+            }
+            if (Options.ContinueFrom is TorchClassificationTransformer start)
+            {
+                try
+                {
+                    ContinuedTraining.CopyWeights(start.Model, model);
+                }
+                catch
+                {
+                    model.Dispose();
+                    throw;
+                }
+                channel.Info(MessageSensitivity.None, "Continuing from the weights of the given model.");
             }
             try
             {

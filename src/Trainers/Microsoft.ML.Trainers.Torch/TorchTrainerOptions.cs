@@ -112,6 +112,14 @@ public abstract class TorchTrainerOptions
     /// </summary>
     public BestEpochMetric BestEpochMetric { get; set; } = BestEpochMetric.Accuracy;
 
+    /// <summary>
+    /// A model trained by this trainer whose weights start the fit instead of a fresh or pretrained initialisation (ML.NET's
+    /// retraining pattern: load a saved model, fit again on new data). Its classes must be the label column's, in the same
+    /// key order (checked before any data is read), and its network must have the parameter names and shapes these options
+    /// build. The optimizer, schedule and random streams start afresh.
+    /// </summary>
+    public TorchClassificationTransformer? ContinueFrom { get; set; }
+
     /// <summary>With validation data, end training with the weights of the best epoch rather than the last.</summary>
     public bool RestoreBestEpoch { get; set; } = true;
 
