@@ -41,11 +41,16 @@ var layerDecayOption = new Option<double?>("--layer-decay") { Description = "BER
 var precisionOption = new Option<TrainingPrecision?>("--precision") { Description = "Training precision: Float32 or MixedBFloat16 (default: the trainer's)." };
 var trainRowsOption = new Option<int?>("--train-rows") { Description = "Train on only the first N training e-mails (for timing runs)." };
 var testRowsOption = new Option<int?>("--test-rows") { Description = "Evaluate on only the first N test e-mails (for timing runs)." };
+var maxLengthOption = new Option<int?>("--max-length") { Description = "BERT: maximum tokens per e-mail (default: the trainer's, 128)." };
+var tuneOption = new Option<bool>("--tune")
+{
+    Description = "Choose settings without the test set: hold out 10% of the training e-mails (seed 2), validate on them after every epoch, report validation_accuracy; the test e-mails are not scored.",
+};
 var command = new RootCommand("Trains a spam classifier on the SpamAssassin public corpus (Subject + body, 80/20 split with seed 1) and reports test accuracy.")
 {
     dataOption, optimizerOption, architectureOption, checkpointOption, classesOption, epochsOption, threadsOption, modelOption,
     subsetOutOption, pretrainedOption, poolingOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
-    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption,
+    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption, maxLengthOption, tuneOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -92,6 +97,17 @@ if (arguments.GetValue(trainRowsOption) is int trainRows)
 if (arguments.GetValue(testRowsOption) is int testRows)
 {
     test = test[..Math.Min(testRows, test.Length)];
+}
+Email[]? validation = null;
+if (arguments.GetValue(tuneOption))
+{
+    var holdOut = new Random(2);
+    int[] shuffled = Enumerable.Range(0, train.Length).OrderBy(_ => holdOut.Next()).ToArray();
+    int validationCount = train.Length / 10;
+    validation = shuffled[..validationCount].Select(i => train[i]).ToArray();
+    train = shuffled[validationCount..].Select(i => train[i]).ToArray();
+    test = Array.Empty<Email>();
+    Console.WriteLine($"--tune: {validation.Length} training e-mails held out for validation; the test e-mails are not scored");
 }
 Console.WriteLine($"{emails.Count} emails: {train.Length} train, {test.Length} test; labels {string.Join(", ", train.GroupBy(e => e.Label).OrderBy(g => g.Key).Select(g => $"{g.Key}={g.Count()}"))}");
 
@@ -163,6 +179,10 @@ if (arguments.GetValue(layerDecayOption) is double layerDecay)
 {
     ((BertTextModel)textModel).LayerDecay = layerDecay;
 }
+if (arguments.GetValue(maxLengthOption) is int maxLength)
+{
+    ((BertTextModel)textModel).MaxSequenceLength = maxLength;
+}
 if (arguments.GetValue(precisionOption) is TrainingPrecision precision)
 {
     options.Precision = precision;
@@ -177,18 +197,29 @@ ml.Log += (_, e) =>
     }
 };
 IDataView trainData = ml.Data.LoadFromEnumerable(train);
-IDataView testData = ml.Data.LoadFromEnumerable(test);
-var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-    .Append(ml.MulticlassClassification.Trainers.TextClassification(options));
+var mapLabels = ml.Transforms.Conversion.MapValueToKey("Label");
+if (validation is not null)
+{
+    // The validation e-mails go through the training data's label mapping (the trainer matches keys by name anyway).
+    options.ValidationSet = mapLabels.Fit(trainData).Transform(ml.Data.LoadFromEnumerable(validation));
+}
+var pipeline = mapLabels.Append(ml.MulticlassClassification.Trainers.TextClassification(options));
 var clock = Stopwatch.StartNew();
 ITransformer model = pipeline.Fit(trainData);
 double seconds = clock.Elapsed.TotalSeconds;
+Console.WriteLine($"architecture={architecture} optimizer={optimizer} classes={classes} epochs={options.Epochs} threads={options.Threads}");
+if (validation is not null)
+{
+    var validationMetrics = ml.MulticlassClassification.Evaluate(model.Transform(ml.Data.LoadFromEnumerable(validation)));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"validation_accuracy={validationMetrics.MicroAccuracy:F4} validation_macro={validationMetrics.MacroAccuracy:F4} seconds={seconds:F1}"));
+    return 0;
+}
 
-var metrics = ml.MulticlassClassification.Evaluate(model.Transform(testData));
+var metrics = ml.MulticlassClassification.Evaluate(model.Transform(ml.Data.LoadFromEnumerable(test)));
 string modelPath = arguments.GetRequiredValue(modelOption);
 ml.Model.Save(model, trainData.Schema, modelPath);
 Console.WriteLine($"saved {modelPath} ({new FileInfo(modelPath).Length / 1e6:F1} MB); macro accuracy {metrics.MacroAccuracy:F4}, log-loss {metrics.LogLoss:F4}");
-Console.WriteLine($"architecture={architecture} optimizer={optimizer} classes={classes} epochs={options.Epochs} threads={options.Threads}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy={metrics.MicroAccuracy:F4} seconds={seconds:F1}"));
 return 0;
 
