@@ -56,6 +56,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         if (Options.ContinueFrom is TorchClassificationTransformer previous)
         {
             ContinuedTraining.CheckLabels(previous, labels, Options.LabelColumnName);
+            ContinuedTraining.CheckOptimizerState(previous, Options);
         }
         IDataView? validationSet = null;
         if (Options.ValidationSet != null)
@@ -98,7 +99,10 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
                 var loop = new TrainingLoop(_host, channel, Options, fit.SparseLearningRate);
                 TrainingHistory = loop.Run(model, train, validation, device);
                 return new TorchClassificationTransformer(model, labels, Options.LabelColumnName, Options.ScoreColumnName,
-                    Options.PredictedLabelColumnName, Options.ScoringBatchSize);
+                    Options.PredictedLabelColumnName, Options.ScoringBatchSize)
+                {
+                    OptimizerState = loop.FinalOptimizerState,
+                };
             }
             catch
             {

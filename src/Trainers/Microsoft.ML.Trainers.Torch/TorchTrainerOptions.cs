@@ -120,6 +120,24 @@ public abstract class TorchTrainerOptions
     /// </summary>
     public TorchClassificationTransformer? ContinueFrom { get; set; }
 
+    /// <summary>
+    /// Keep the optimizer's state (moments, step counts) in the trained transformer and in the model zip
+    /// <c>mlContext.Model.Save</c> writes, so a later fit can go on with it (<see cref="ContinueWithOptimizerState"/>), as
+    /// PyTorch users save <c>optimizer.state_dict()</c> next to the weights. Off by default: the state is as large as the
+    /// weights (twice for Adam-type optimizers) and a model without it is saved exactly as before. It is the state after
+    /// the last step, even when <see cref="RestoreBestEpoch"/> or <see cref="EmaDecay"/> make the weights another point.
+    /// </summary>
+    public bool SaveOptimizerState { get; set; }
+
+    /// <summary>
+    /// With <see cref="ContinueFrom"/>, start the optimizer from the state that model carries (trained with
+    /// <see cref="SaveOptimizerState"/>) instead of afresh: its moments, step counts (Adam's bias correction goes on) and
+    /// group-level state, under these options' learning rates, weight decay and momentum; the schedule starts afresh. The
+    /// model must carry optimizer state of the same optimizer type (checked before any data is read) over the same
+    /// parameter groups and sizes (checked when the optimizer is built); each mismatch is an error naming this option.
+    /// </summary>
+    public bool ContinueWithOptimizerState { get; set; }
+
     /// <summary>With validation data, end training with the weights of the best epoch rather than the last.</summary>
     public bool RestoreBestEpoch { get; set; } = true;
 
@@ -226,6 +244,11 @@ public abstract class TorchTrainerOptions
         if (EarlyStoppingPatience is int patience && patience < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), $"EarlyStoppingPatience must be at least 1 or null (was {patience}).");
+        }
+        if (ContinueWithOptimizerState && ContinueFrom == null)
+        {
+            throw new ArgumentException(
+                $"{nameof(ContinueWithOptimizerState)} needs {nameof(ContinueFrom)}: the model whose optimizer state the fit starts from.", nameof(ContinueWithOptimizerState));
         }
         if (Threads is int threads && threads < 1)
         {
