@@ -103,7 +103,10 @@ public abstract class TorchTrainerOptions
     /// <summary>Fraction of the training data held out (stratified, seeded) for validation when no <see cref="ValidationSet"/> is given.</summary>
     public double ValidationFraction { get; set; }
 
-    /// <summary>Stop after this many epochs without a better validation accuracy; null trains every epoch.</summary>
+    /// <summary>
+    /// Stop after this many epochs without a better validation score (<see cref="BestEpochMetric"/>); null trains every
+    /// epoch. Needs validation data: <see cref="ValidationSet"/> or <see cref="ValidationFraction"/>.
+    /// </summary>
     public int? EarlyStoppingPatience { get; set; }
 
     /// <summary>
@@ -191,6 +194,12 @@ public abstract class TorchTrainerOptions
     internal Action<EpochMetrics, TorchClassificationModel>? EpochModelCallback { get; set; }
 
     /// <summary>
+    /// Set by a caller that supplies <see cref="ValidationSet"/> itself before training (the optimizer experiment validates its
+    /// template before it has the validation data). A field, so run fingerprints and option listings never see it.
+    /// </summary>
+    internal bool ValidationDataComesLater;
+
+    /// <summary>
     /// A copy of these options for another training run (an optimizer search trains many variants of one
     /// template): a shallow copy of every setting, with <see cref="Optimizer"/> and <see cref="Schedule"/>
     /// cloned so changing the copy's hyperparameters leaves the template alone. Data (the validation set)
@@ -249,6 +258,13 @@ public abstract class TorchTrainerOptions
         {
             throw new ArgumentException(
                 $"{nameof(ContinueWithOptimizerState)} needs {nameof(ContinueFrom)}: the model whose optimizer state the fit starts from.", nameof(ContinueWithOptimizerState));
+        }
+        if (EarlyStoppingPatience is int && ValidationSet == null && ValidationFraction == 0 && !ValidationDataComesLater)
+        {
+            // Without validation data there is nothing to be patient about: the option would silently do nothing.
+            throw new ArgumentException(
+                $"{nameof(EarlyStoppingPatience)} needs validation data: set {nameof(ValidationSet)} or {nameof(ValidationFraction)}, or leave {nameof(EarlyStoppingPatience)} null.",
+                nameof(EarlyStoppingPatience));
         }
         if (Threads is int threads && threads < 1)
         {
