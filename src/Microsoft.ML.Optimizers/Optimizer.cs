@@ -343,6 +343,20 @@ public abstract class Optimizer : IDisposable
         OptimizerCheckpoint.Load(this, stream);
     }
 
+    /// <summary>
+    /// Restores the state written by <see cref="Save"/> (per-tensor state, step counts, group-level state) like
+    /// <see cref="Load"/>, but keeps this optimizer's hyperparameters (learning rates, weight decay, momentum): a trained
+    /// model's optimizer state continued under new settings, as when a fine-tune goes on with another learning rate.
+    /// </summary>
+    /// <param name="stream">A readable stream positioned at the checkpoint; it is left open.</param>
+    /// <exception cref="InvalidDataException">The stream is not a checkpoint of a matching optimizer.</exception>
+    public void LoadState(Stream stream)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(stream);
+        OptimizerCheckpoint.Load(this, stream, keepHyperparameters: true);
+    }
+
     /// <summary>Releases the optimizer's buffers. Parameters keep their values (they hold their storage themselves).</summary>
     public void Dispose()
     {

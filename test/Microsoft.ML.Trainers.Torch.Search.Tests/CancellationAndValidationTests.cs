@@ -54,6 +54,17 @@ public sealed class CancellationAndValidationTests
     }
 
     [TestMethod]
+    public void ATemplateWithEarlyStoppingButNoValidationDataIsAcceptedSinceEveryTrialValidates()
+    {
+        var ml = new MLContext(seed: 1);
+        var template = TinyData.Template();
+        template.EarlyStoppingPatience = 1;
+        Assert.ThrowsExactly<ArgumentException>(template.Validate, "a trainer given these options has no validation data");
+        TinyData.Experiment(ml, Small(), template);
+        Assert.IsNull(template.ValidationSet, "the template is left alone");
+    }
+
+    [TestMethod]
     public void BadOptionsFailAtConstructionNamingTheOption()
     {
         var ml = new MLContext(seed: 1);

@@ -63,7 +63,14 @@ internal static class OptimizerCheckpoint
         writer.Finish();
     }
 
-    public static void Load(Optimizer optimizer, Stream stream)
+    /// <summary>Restores what <see cref="Save"/> wrote, after checking all of it fits <paramref name="optimizer"/>.</summary>
+    /// <param name="optimizer">The optimizer to restore.</param>
+    /// <param name="stream">The checkpoint.</param>
+    /// <param name="keepHyperparameters">
+    /// Leave the groups' learning rates, weight decay and momentum as this optimizer has them (continuing a trained model's
+    /// state under new settings) instead of taking the checkpoint's.
+    /// </param>
+    public static void Load(Optimizer optimizer, Stream stream, bool keepHyperparameters = false)
     {
         using var reader = new CheckpointReader(stream, CheckpointKind.Optimizer);
         string algorithm = reader.Header.Name;
@@ -142,10 +149,13 @@ internal static class OptimizerCheckpoint
         for (int g = 0; g < hyper.Length; g++)
         {
             LiveParameterGroup group = optimizer.ParameterGroups[g];
-            group.LearningRate = hyper[g].lr;
-            group.InitialLearningRate = hyper[g].initial;
-            group.WeightDecay = hyper[g].wd;
-            group.Momentum = hyper[g].momentum;
+            if (!keepHyperparameters)
+            {
+                group.LearningRate = hyper[g].lr;
+                group.InitialLearningRate = hyper[g].initial;
+                group.WeightDecay = hyper[g].wd;
+                group.Momentum = hyper[g].momentum;
+            }
             SortedDictionary<string, double> groupState = optimizer.GroupStateOf(g);
             groupState.Clear();
             foreach ((string name, double value) in groupStates[g])

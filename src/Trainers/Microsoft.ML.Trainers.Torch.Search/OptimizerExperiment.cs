@@ -44,8 +44,10 @@ public sealed class OptimizerExperiment<TOptions> where TOptions : TorchTrainerO
         _createTrainer = createTrainer ?? throw new ArgumentNullException(nameof(createTrainer));
         Options = options ?? new OptimizerExperimentOptions();
         Options.Validate();
-        template.Validate();
         _template = (TOptions)template.Clone();
+        // Every trial validates on the experiment's validation data, so early stopping has data even when the template has none.
+        _template.ValidationDataComesLater = true;
+        _template.Validate();
     }
 
     /// <summary>The experiment's settings.</summary>

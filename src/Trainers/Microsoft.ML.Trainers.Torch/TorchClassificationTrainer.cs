@@ -56,6 +56,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         if (Options.ContinueFrom is TorchClassificationTransformer previous)
         {
             ContinuedTraining.CheckLabels(previous, labels, Options.LabelColumnName);
+            ContinuedTraining.CheckOptimizerState(previous, Options);
         }
         IDataView? validationSet = null;
         if (Options.ValidationSet != null)
@@ -72,33 +73,16 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             ITrainingSet all = fit.ReadTrainingSet(input, labels, channel);
             CheckTrainable(all, labels);
             (ITrainingSet train, ITrainingSet? validation) = SplitValidation(fit, all, labels, validationSet, channel);
-            TorchClassificationModel model;
-            // Layers initialise from the process-wide generator: seeding it and building the model is one step that no
-            // other fit may interleave with. Training then draws only from the fit's own generators.
-            lock (TrainingGenerator.InitializationLock)
-            {
-                random.manual_seed(Options.Seed);
-                model = fit.CreateModel(labels, train, channel);
-            }
-            if (Options.ContinueFrom is TorchClassificationTransformer start)
-            {
-                try
-                {
-                    ContinuedTraining.CopyWeights(start.Model, model);
-                }
-                catch
-                {
-                    model.Dispose();
-                    throw;
-                }
-                channel.Info(MessageSensitivity.None, "Continuing from the weights of the given model.");
-            }
+            TorchClassificationModel model = CreateStartingModel(fit, labels, train, channel);
             try
             {
                 var loop = new TrainingLoop(_host, channel, Options, fit.SparseLearningRate);
                 TrainingHistory = loop.Run(model, train, validation, device);
                 return new TorchClassificationTransformer(model, labels, Options.LabelColumnName, Options.ScoreColumnName,
-                    Options.PredictedLabelColumnName, Options.ScoringBatchSize);
+                    Options.PredictedLabelColumnName, Options.ScoringBatchSize)
+                {
+                    OptimizerState = loop.FinalOptimizerState,
+                };
             }
             catch
             {
@@ -106,6 +90,71 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// Runs the learning-rate range test (<see cref="LearningRateFinder"/>, fastai's <c>lr_find</c>) on the model these
+    /// options would start training from (fresh, pretrained or <see cref="TorchTrainerOptions.ContinueFrom"/>), over
+    /// <paramref name="input"/>'s training rows (without the <see cref="TorchTrainerOptions.ValidationFraction"/> held out),
+    /// and returns the curve and the suggested rate; nothing is trained. Plot it with
+    /// <c>Microsoft.ML.Trainers.Torch.Search.Charts.LearningRateFinderChart</c>.
+    /// </summary>
+    /// <param name="input">Training data as <see cref="Fit"/> takes it (a key-typed label column).</param>
+    /// <param name="startLearningRate">The first rate (fastai: 1e-7).</param>
+    /// <param name="endLearningRate">The last rate (fastai: 10).</param>
+    /// <param name="steps">The number of steps (fastai: 100).</param>
+    public LearningRateFinderResult FindLearningRate(IDataView input, double startLearningRate = 1e-7, double endLearningRate = 10, int steps = 100)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        LearningRateFinder.CheckArguments(startLearningRate, endLearningRate, steps);
+        using IChannel channel = _host.Start("LearningRateFinder");
+        Device device = TorchDevices.Resolve(Options.Device);
+        LabelKeyInfo labels = LabelKeyInfo.FromSchema(input.Schema, Options.LabelColumnName);
+        if (Options.ContinueFrom is TorchClassificationTransformer previous)
+        {
+            ContinuedTraining.CheckLabels(previous, labels, Options.LabelColumnName);
+        }
+        TorchClassificationFit fit = CreateFit(input, channel);
+        using (TorchThreadScope.Enter(Options.Threads))
+        {
+            ITrainingSet all = fit.ReadTrainingSet(input, labels, channel);
+            CheckTrainable(all, labels);
+            ITrainingSet train = Options.ValidationSet == null && Options.ValidationFraction > 0
+                ? SplitValidation(fit, all, labels, null, channel).Train
+                : all;
+            using TorchClassificationModel model = CreateStartingModel(fit, labels, train, channel);
+            model.MoveTo(device);
+            LearningRateFinderResult result = LearningRateFinder.Run(model, train, Options, startLearningRate, endLearningRate, steps);
+            channel.Info(MessageSensitivity.None, $"Learning-rate finder: {result.Points.Count} steps, suggested rate {result.SuggestedLearningRate:G3}.");
+            return result;
+        }
+    }
+
+    /// <summary>The model a fit starts from: built from the seed, then given <see cref="TorchTrainerOptions.ContinueFrom"/>'s weights.</summary>
+    private TorchClassificationModel CreateStartingModel(TorchClassificationFit fit, LabelKeyInfo labels, ITrainingSet train, IChannel channel)
+    {
+        TorchClassificationModel model;
+        // Layers initialise from the process-wide generator: seeding it and building the model is one step that no
+        // other fit may interleave with. Training then draws only from the fit's own generators.
+        lock (TrainingGenerator.InitializationLock)
+        {
+            random.manual_seed(Options.Seed);
+            model = fit.CreateModel(labels, train, channel);
+        }
+        if (Options.ContinueFrom is TorchClassificationTransformer start)
+        {
+            try
+            {
+                ContinuedTraining.CopyWeights(start.Model, model);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+            channel.Info(MessageSensitivity.None, "Continuing from the weights of the given model.");
+        }
+        return model;
     }
 
     /// <inheritdoc />

@@ -19,8 +19,12 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
     internal const string PayloadName = "TorchClassifier.bin";
     // 0x00010002 adds a SHA-256 of the weights payload; models of 0x00010001 (no checksum) still load.
     internal const uint ChecksumVersion = 0x00010002;
-    internal static readonly ModelVersion Version = new("TORCHCLS", ChecksumVersion, LoaderSignature, typeof(TorchClassificationTransformer).Assembly.FullName!,
+    // 0x00010003 appends the optimizer's state; only models that carry one are written with it, so the others stay
+    // byte-for-byte as before and older readers still load them.
+    internal const uint OptimizerStateVersion = 0x00010003;
+    internal static readonly ModelVersion Version = new("TORCHCLS", OptimizerStateVersion, LoaderSignature, typeof(TorchClassificationTransformer).Assembly.FullName!,
         OldestReadable: 0x00010001);
+    private static readonly ModelVersion WithoutOptimizerState = Version with { Version = ChecksumVersion };
 
     private readonly ClassificationOutputColumns _outputs;
     private bool _disposed;
@@ -52,6 +56,15 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
 
     /// <summary>The trained model.</summary>
     public TorchClassificationModel Model { get; }
+
+    /// <summary>
+    /// True when the model carries its optimizer's state (trained with <see cref="TorchTrainerOptions.SaveOptimizerState"/>),
+    /// which a fit with <see cref="TorchTrainerOptions.ContinueWithOptimizerState"/> starts from. Saved and loaded with the model.
+    /// </summary>
+    public bool HasOptimizerState => OptimizerState != null;
+
+    /// <summary>The optimizer state the model carries, or null.</summary>
+    internal TrainedOptimizerState? OptimizerState { get; init; }
 
     /// <summary>The label key type seen in training.</summary>
     public LabelKeyInfo Labels { get; }
@@ -112,7 +125,8 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
         $"Row {row}: label column '{labelColumnName}' holds a value that was not among the training labels " +
         "(its key is missing). Map labels with the key mapping fitted on the training data, and drop rows whose labels were never seen.");
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => MLNetBridge.Save(ctx, Version, PayloadName, Write);
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+        => MLNetBridge.Save(ctx, OptimizerState != null ? Version : WithoutOptimizerState, PayloadName, Write);
 
     private void Write(BinaryWriter writer)
     {
@@ -130,6 +144,7 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
         writer.Write(SHA256.HashData(payload.GetBuffer().AsSpan(0, (int)payload.Length)));
         payload.Position = 0;
         payload.CopyTo(writer.BaseStream);
+        OptimizerState?.Write(writer);
     }
 
     internal static TorchClassificationTransformer Read(BinaryReader reader, uint formatVersion)
@@ -159,8 +174,9 @@ public sealed class TorchClassificationTransformer : ITransformer, IDisposable
             {
                 throw new InvalidDataException($"Entry '{PayloadName}' of the model zip is corrupt: the '{typeName}' weights fail their SHA-256 check.");
             }
+            TrainedOptimizerState? optimizerState = formatVersion >= OptimizerStateVersion ? TrainedOptimizerState.Read(reader, PayloadName) : null;
             TorchClassificationModel model = LoadModel(typeName, assemblyName, new MemoryStream(bytes, writable: false));
-            return new TorchClassificationTransformer(model, labels, label, score, predicted, batchSize);
+            return new TorchClassificationTransformer(model, labels, label, score, predicted, batchSize) { OptimizerState = optimizerState };
         }
         catch (Exception e) when (e is EndOfStreamException or OverflowException or ArgumentException or DecoderFallbackException or FormatException
             || (e is InvalidDataException && !e.Message.Contains(PayloadName, StringComparison.Ordinal)))

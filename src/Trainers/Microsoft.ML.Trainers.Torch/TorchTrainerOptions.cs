@@ -103,7 +103,10 @@ public abstract class TorchTrainerOptions
     /// <summary>Fraction of the training data held out (stratified, seeded) for validation when no <see cref="ValidationSet"/> is given.</summary>
     public double ValidationFraction { get; set; }
 
-    /// <summary>Stop after this many epochs without a better validation accuracy; null trains every epoch.</summary>
+    /// <summary>
+    /// Stop after this many epochs without a better validation score (<see cref="BestEpochMetric"/>); null trains every
+    /// epoch. Needs validation data: <see cref="ValidationSet"/> or <see cref="ValidationFraction"/>.
+    /// </summary>
     public int? EarlyStoppingPatience { get; set; }
 
     /// <summary>
@@ -119,6 +122,24 @@ public abstract class TorchTrainerOptions
     /// build. The optimizer, schedule and random streams start afresh.
     /// </summary>
     public TorchClassificationTransformer? ContinueFrom { get; set; }
+
+    /// <summary>
+    /// Keep the optimizer's state (moments, step counts) in the trained transformer and in the model zip
+    /// <c>mlContext.Model.Save</c> writes, so a later fit can go on with it (<see cref="ContinueWithOptimizerState"/>), as
+    /// PyTorch users save <c>optimizer.state_dict()</c> next to the weights. Off by default: the state is as large as the
+    /// weights (twice for Adam-type optimizers) and a model without it is saved exactly as before. It is the state after
+    /// the last step, even when <see cref="RestoreBestEpoch"/> or <see cref="EmaDecay"/> make the weights another point.
+    /// </summary>
+    public bool SaveOptimizerState { get; set; }
+
+    /// <summary>
+    /// With <see cref="ContinueFrom"/>, start the optimizer from the state that model carries (trained with
+    /// <see cref="SaveOptimizerState"/>) instead of afresh: its moments, step counts (Adam's bias correction goes on) and
+    /// group-level state, under these options' learning rates, weight decay and momentum; the schedule starts afresh. The
+    /// model must carry optimizer state of the same optimizer type (checked before any data is read) over the same
+    /// parameter groups and sizes (checked when the optimizer is built); each mismatch is an error naming this option.
+    /// </summary>
+    public bool ContinueWithOptimizerState { get; set; }
 
     /// <summary>With validation data, end training with the weights of the best epoch rather than the last.</summary>
     public bool RestoreBestEpoch { get; set; } = true;
@@ -171,6 +192,12 @@ public abstract class TorchTrainerOptions
     /// kept; it is in eval mode or train mode as the callee leaves it (the next epoch sets train mode).
     /// </summary>
     internal Action<EpochMetrics, TorchClassificationModel>? EpochModelCallback { get; set; }
+
+    /// <summary>
+    /// Set by a caller that supplies <see cref="ValidationSet"/> itself before training (the optimizer experiment validates its
+    /// template before it has the validation data). A field, so run fingerprints and option listings never see it.
+    /// </summary>
+    internal bool ValidationDataComesLater;
 
     /// <summary>
     /// A copy of these options for another training run (an optimizer search trains many variants of one
@@ -226,6 +253,18 @@ public abstract class TorchTrainerOptions
         if (EarlyStoppingPatience is int patience && patience < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), $"EarlyStoppingPatience must be at least 1 or null (was {patience}).");
+        }
+        if (ContinueWithOptimizerState && ContinueFrom == null)
+        {
+            throw new ArgumentException(
+                $"{nameof(ContinueWithOptimizerState)} needs {nameof(ContinueFrom)}: the model whose optimizer state the fit starts from.", nameof(ContinueWithOptimizerState));
+        }
+        if (EarlyStoppingPatience is int && ValidationSet == null && ValidationFraction == 0 && !ValidationDataComesLater)
+        {
+            // Without validation data there is nothing to be patient about: the option would silently do nothing.
+            throw new ArgumentException(
+                $"{nameof(EarlyStoppingPatience)} needs validation data: set {nameof(ValidationSet)} or {nameof(ValidationFraction)}, or leave {nameof(EarlyStoppingPatience)} null.",
+                nameof(EarlyStoppingPatience));
         }
         if (Threads is int threads && threads < 1)
         {

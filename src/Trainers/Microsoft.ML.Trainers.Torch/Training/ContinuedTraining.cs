@@ -29,6 +29,31 @@ internal static class ContinuedTraining
         }
     }
 
+    /// <summary>
+    /// With <see cref="TorchTrainerOptions.ContinueWithOptimizerState"/>, throws unless <paramref name="previous"/> carries
+    /// optimizer state of the optimizer type <paramref name="options"/> choose; before any data is read.
+    /// </summary>
+    public static void CheckOptimizerState(TorchClassificationTransformer previous, TorchTrainerOptions options)
+    {
+        if (!options.ContinueWithOptimizerState)
+        {
+            return;
+        }
+        const string option = nameof(TorchTrainerOptions.ContinueWithOptimizerState);
+        if (previous.OptimizerState is not TrainedOptimizerState state)
+        {
+            throw new ArgumentException(
+                $"{option}: the {nameof(TorchTrainerOptions.ContinueFrom)} model carries no optimizer state; train it with " +
+                $"{nameof(TorchTrainerOptions.SaveOptimizerState)} = true, or leave {option} off to start the optimizer afresh.", option);
+        }
+        string now = TrainedOptimizerState.TypeName(options);
+        if (state.OptimizerType != now)
+        {
+            throw new ArgumentException(
+                $"{option}: the {nameof(TorchTrainerOptions.ContinueFrom)} model's optimizer state is of {state.OptimizerType}, these options choose {now}.", option);
+        }
+    }
+
     /// <summary>Copies every parameter and buffer of <paramref name="from"/> into <paramref name="to"/>, which must match it.</summary>
     public static void CopyWeights(TorchClassificationModel from, TorchClassificationModel to)
     {

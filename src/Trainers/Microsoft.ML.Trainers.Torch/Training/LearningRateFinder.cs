@@ -43,18 +43,7 @@ public static class LearningRateFinder
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
-        if (!(double.IsFinite(startLearningRate) && startLearningRate > 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(startLearningRate), $"startLearningRate must be positive (was {startLearningRate}).");
-        }
-        if (!(double.IsFinite(endLearningRate) && endLearningRate > startLearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(endLearningRate), $"endLearningRate must be above startLearningRate (was {endLearningRate}).");
-        }
-        if (steps < SkipBegin + SkipEnd + 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(steps), $"steps must be at least {SkipBegin + SkipEnd + 2} (was {steps}).");
-        }
+        CheckArguments(startLearningRate, endLearningRate, steps);
         if (train.Count < 2)
         {
             throw new ArgumentException($"The learning-rate finder needs at least 2 training examples (had {train.Count}).", nameof(train));
@@ -136,6 +125,23 @@ public static class LearningRateFinder
             }
         }
         return new LearningRateFinderResult(points, Suggest(points));
+    }
+
+    /// <summary>Checks the ramp's arguments, so that a caller can fail before reading any data.</summary>
+    internal static void CheckArguments(double startLearningRate, double endLearningRate, int steps)
+    {
+        if (!(double.IsFinite(startLearningRate) && startLearningRate > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(startLearningRate), $"startLearningRate must be positive (was {startLearningRate}).");
+        }
+        if (!(double.IsFinite(endLearningRate) && endLearningRate > startLearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(endLearningRate), $"endLearningRate must be above startLearningRate (was {endLearningRate}).");
+        }
+        if (steps < SkipBegin + SkipEnd + 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(steps), $"steps must be at least {SkipBegin + SkipEnd + 2} (was {steps}).");
+        }
     }
 
     /// <summary>The rate at the most negative central difference of the smoothed loss (one-sided at the ends).</summary>

@@ -207,13 +207,22 @@ internal sealed class LoopOptimizer : IDisposable
     /// <summary>How many optimizer steps were taken (SophiaG's Hessian schedule counts them).</summary>
     public long Steps => _steps;
 
-    /// <summary>The checkpoint entries of the optimizer(s) and schedule(s): their own <c>Save</c> formats.</summary>
-    public IEnumerable<(string Name, Action<System.IO.Stream> Write)> CheckpointEntries()
+    /// <summary>The optimizer(s)' entries of a checkpoint (their own <c>Save</c> format), without the schedules'.</summary>
+    public IEnumerable<(string Name, Action<System.IO.Stream> Write)> OptimizerEntries()
     {
         yield return ("optimizer", _primary.Save);
         if (_fallback != null)
         {
             yield return ("fallback_optimizer", _fallback.Save);
+        }
+    }
+
+    /// <summary>The checkpoint entries of the optimizer(s) and schedule(s): their own <c>Save</c> formats.</summary>
+    public IEnumerable<(string Name, Action<System.IO.Stream> Write)> CheckpointEntries()
+    {
+        foreach (var entry in OptimizerEntries())
+        {
+            yield return entry;
         }
         if (_primaryScheduler != null)
         {
@@ -250,6 +259,40 @@ internal sealed class LoopOptimizer : IDisposable
         }
         _steps = steps;
         HessianRefreshes = hessianRefreshes;
+    }
+
+    /// <summary>
+    /// Starts from a trained model's optimizer state (<see cref="TorchTrainerOptions.ContinueWithOptimizerState"/>): the
+    /// moments, step counts and group-level state, keeping these options' learning rates, weight decay and momentum; the
+    /// schedule starts afresh. A state of other parameter groups, sizes or types is an <see cref="ArgumentException"/>
+    /// naming the option, thrown before the first step.
+    /// </summary>
+    public void ContinueFrom(TrainedOptimizerState state)
+    {
+        string option = nameof(TorchTrainerOptions.ContinueWithOptimizerState);
+        string[] expected = OptimizerEntries().Select(e => e.Name).ToArray();
+        if (!expected.OrderBy(n => n, StringComparer.Ordinal).SequenceEqual(state.Names.OrderBy(n => n, StringComparer.Ordinal), StringComparer.Ordinal))
+        {
+            throw new ArgumentException(
+                $"{option}: the model's optimizer state has entries {string.Join(", ", state.Names)}, this fit's optimizer {string.Join(", ", expected)}.", option);
+        }
+        foreach ((string name, Optimizer? optimizer) in new[] { ("optimizer", _primary), ("fallback_optimizer", _fallback) })
+        {
+            if (optimizer == null)
+            {
+                continue;
+            }
+            using System.IO.Stream stream = state.Open(name)!;
+            try
+            {
+                optimizer.LoadState(stream);
+            }
+            catch (System.IO.InvalidDataException e)
+            {
+                // The loader checks every group and tensor before it changes anything; the fit fails before its first step.
+                throw new ArgumentException($"{option}: the model's optimizer state does not fit the parameters these options train. {e.Message}", option, e);
+            }
+        }
     }
 
     /// <summary>Disposes the optimizer(s) and their state.</summary>

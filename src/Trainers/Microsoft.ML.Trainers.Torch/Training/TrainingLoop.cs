@@ -45,6 +45,9 @@ internal sealed class TrainingLoop
         _sparseLearningRate = sparseLearningRate;
     }
 
+    /// <summary>The optimizer state after the last <see cref="Run"/>, when <see cref="TorchTrainerOptions.SaveOptimizerState"/> is on.</summary>
+    public TrainedOptimizerState? FinalOptimizerState { get; private set; }
+
     public IReadOnlyList<EpochMetrics> Run(TorchClassificationModel model, ITrainingSet train, ITrainingSet? validation, Device device)
     {
         model.MoveTo(device);
@@ -76,6 +79,13 @@ internal sealed class TrainingLoop
         long totalSteps = (long)stepsPerEpoch * _options.Epochs;
 
         using LoopOptimizer optimizer = LoopOptimizer.Create(_options, model, named, sparse, _sparseLearningRate, batchSize, totalSteps);
+        FinalOptimizerState = null;
+        if (_options.ContinueWithOptimizerState && _options.ContinueFrom?.OptimizerState is TrainedOptimizerState continued)
+        {
+            // Before any checkpoint is restored: a resumed run's checkpoint already holds the state this one started from.
+            optimizer.ContinueFrom(continued);
+            _channel.Info(MessageSensitivity.None, "Continuing from the optimizer state of the given model.");
+        }
         using var freezing = new BackboneFreezing(model, _options.FreezeBackboneEpochs);
         using ModelEma? ema = _options.EmaDecay is double decay ? ApplyEma(model, null, decay) : null;
         var streams = new RandomStreams(_options.Seed);
@@ -201,6 +211,11 @@ internal sealed class TrainingLoop
             // The model ends at the evaluation point (Schedule-Free's averaged weights); the float32 network must be
             // back before the best epoch's float32 weights are restored into it.
             UseEvaluationPoint(optimizer);
+            if (_options.SaveOptimizerState)
+            {
+                // At the evaluation point, the point the model is saved at (Schedule-Free records which one it is).
+                FinalOptimizerState = TrainedOptimizerState.Capture(_options, optimizer);
+            }
             mixed?.Finish();
             // With an EMA the trained model is the average (replaced below by the best epoch's average if that is earlier).
             ema?.CopyTo(model.Network);

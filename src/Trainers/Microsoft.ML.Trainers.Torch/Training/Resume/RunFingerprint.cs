@@ -21,6 +21,8 @@ internal static class RunFingerprint
         nameof(TorchTrainerOptions.CheckpointEveryUnit), nameof(TorchTrainerOptions.CheckpointsToKeep),
         nameof(TorchTrainerOptions.Threads), nameof(TorchTrainerOptions.Device), nameof(TorchTrainerOptions.LogEveryNSteps),
         nameof(TorchTrainerOptions.ValidationSet),
+        // What the trained model keeps, not how it trains.
+        nameof(TorchTrainerOptions.SaveOptimizerState),
         // The starting weights: a checkpoint replaces them, and the network's shapes are fingerprinted with the data.
         nameof(TorchTrainerOptions.ContinueFrom),
     };
