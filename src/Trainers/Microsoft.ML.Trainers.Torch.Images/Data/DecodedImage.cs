@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 
 namespace Microsoft.ML.Trainers.Torch.Images;
 
@@ -39,16 +40,18 @@ internal sealed class DecodedImage
             Pixels.AsSpan(0, Channels * plane).CopyTo(destination);
             return;
         }
-        float[] source = new float[Pixels.Length];
-        for (int i = 0; i < source.Length; i++)
+        float[] resized = ArrayPool<float>.Shared.Rent(Channels * plane);
+        try
         {
-            source[i] = Pixels[i];
+            BilinearResize.ResizeRegion(Pixels, Channels, Height, Width, top, left, regionHeight, regionWidth, resized, height, width);
+            for (int i = 0; i < Channels * plane; i++)
+            {
+                destination[i] = (byte)Math.Clamp((int)(resized[i] * 255f + 0.5f), 0, 255);
+            }
         }
-        float[] resized = new float[Channels * plane];
-        BilinearResize.ResizeRegion(source, Channels, Height, Width, top, left, regionHeight, regionWidth, resized, height, width);
-        for (int i = 0; i < resized.Length; i++)
+        finally
         {
-            destination[i] = (byte)Math.Clamp((int)(resized[i] + 0.5f), 0, 255);
+            ArrayPool<float>.Shared.Return(resized);
         }
     }
 }

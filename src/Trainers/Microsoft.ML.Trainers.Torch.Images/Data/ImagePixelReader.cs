@@ -216,44 +216,56 @@ internal sealed class ImagePixelReader
     private static DecodedImage ToChannels(SKBitmap source, int channels, string where)
     {
         int height = source.Height, width = source.Width;
-        SKBitmap rgba = source;
-        // Only a tightly packed RGBA bitmap is read in place; anything else is converted first.
-        if (source.ColorType != SKColorType.Rgba8888 || source.RowBytes != 4 * width)
+        SKBitmap packed = source;
+        // RGBA and BGRA (what SkiaSharp decodes JPEGs to here) are read in place, row by row; anything else, or
+        // premultiplied alpha, is converted first (SkiaSharp's conversion costs several times the decode).
+        bool direct = source.ColorType is SKColorType.Rgba8888 or SKColorType.Bgra8888 && source.AlphaType != SKAlphaType.Premul;
+        if (!direct)
         {
-            rgba = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-            if (!source.CopyTo(rgba, SKColorType.Rgba8888))
+            packed = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+            if (!source.CopyTo(packed, SKColorType.Rgba8888))
             {
-                rgba.Dispose();
+                packed.Dispose();
                 throw new InvalidDataException($"{where} could not be converted to RGBA.");
             }
         }
         try
         {
-            ReadOnlySpan<byte> pixels = rgba.GetPixelSpan();
-            int plane = height * width;
+            ReadOnlySpan<byte> pixels = packed.GetPixelSpan();
+            int rowBytes = packed.RowBytes, plane = height * width;
+            // Offsets of red and blue within a pixel.
+            int red = packed.ColorType == SKColorType.Bgra8888 ? 2 : 0, blue = 2 - red;
             byte[] destination = new byte[channels * plane];
-            for (int i = 0; i < plane; i++)
+            Span<byte> r0 = destination.AsSpan(0, plane);
+            Span<byte> g0 = channels == 3 ? destination.AsSpan(plane, plane) : default;
+            Span<byte> b0 = channels == 3 ? destination.AsSpan(2 * plane, plane) : default;
+            for (int y = 0; y < height; y++)
             {
-                byte r = pixels[4 * i], g = pixels[4 * i + 1], b = pixels[4 * i + 2];
-                if (channels == 1)
+                ReadOnlySpan<byte> row = pixels.Slice(y * rowBytes, 4 * width);
+                int o = y * width;
+                for (int x = 0; x < width; x++)
                 {
-                    // ITU-R 601 luma, as torchvision's Grayscale and PIL's "L" conversion use.
-                    destination[i] = (byte)Math.Clamp((int)Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
-                }
-                else
-                {
-                    destination[i] = r;
-                    destination[plane + i] = g;
-                    destination[2 * plane + i] = b;
+                    byte r = row[4 * x + red], g = row[4 * x + 1], b = row[4 * x + blue];
+                    if (channels == 1)
+                    {
+                        // ITU-R 601 luma, as torchvision's Grayscale and PIL's "L" conversion use.
+                        r0[o + x] = (byte)Math.Clamp((int)Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
+                    }
+                    else
+                    {
+                        r0[o + x] = r;
+                        g0[o + x] = g;
+                        b0[o + x] = b;
+                    }
                 }
             }
             return new DecodedImage(destination, channels, height, width);
         }
         finally
         {
-            if (!ReferenceEquals(rgba, source))
+            if (!ReferenceEquals(packed, source))
             {
-                rgba.Dispose();
+                packed.Dispose();
             }
         }
     }

@@ -149,11 +149,8 @@ internal sealed class ImageTrainingSet : ITrainingSet
         });
         for (int i = 0; i < rows.Length; i++)
         {
-            DecodedImage image = images[i];
-            float[] scaled = new float[image.Pixels.Length];
-            ImageEncoder.ScaleBytes(image.Pixels, scaled);
+            _pipeline.TrainFromDecoded(images[i], batch.AsSpan(i * n, n), random);
             images[i] = null!; // release the batch's photos as they are used
-            _pipeline.TrainFromDecoded(scaled, image.Height, image.Width, batch.AsSpan(i * n, n), random);
         }
     }
 

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// <see cref="ImageInputSpec.StoredWidth"/> in [0, 1] pixel scale, before normalization. Evaluation (validation and
 /// scoring) is the center crop to the input size (a copy when both sizes are equal). Training is either
 /// RandomResizedCrop then a horizontal flip (the ImageNet recipe: of the decoded photo at its own size when images stream
-/// from files, see <see cref="TrainFromDecoded"/>; of the held image otherwise), or the evaluation image with a
+/// from files, see <see cref="TrainFromDecoded(DecodedImage, Span{float}, Random)"/>; of the held image otherwise), or the evaluation image with a
 /// zero-padded random crop and flip (the CIFAR recipe); then TrivialAugmentWide, then RandomErasing (done before
 /// normalization with the channel mean as fill, which is torchvision's 0 after it).
 /// </summary>
@@ -98,16 +98,31 @@ internal sealed class ImageAugmentationPipeline
         }
         Span<float> output = destination.Slice(0, s.PixelCount);
         RandomResizedCrop.Apply(image, s.Channels, height, width, output, s.Height, s.Width, random);
-        if (HorizontalFlip)
-        {
-            Images.HorizontalFlip.Apply(output, s.Channels, s.Height, s.Width, random);
-        }
         AfterCrop(output, random);
     }
 
+    /// <summary>As <see cref="TrainFromDecoded(ReadOnlySpan{float}, int, int, Span{float}, Random)"/> from a decoded photo's bytes (only the crop is converted to floats).</summary>
+    public void TrainFromDecoded(DecodedImage image, Span<float> destination, Random random)
+    {
+        ImageInputSpec s = _spec;
+        if (RandomResizedCrop is null)
+        {
+            throw new InvalidOperationException("Training from an image at its own size needs the RandomResizedCrop (ImageNet) recipe.");
+        }
+        Span<float> output = destination.Slice(0, s.PixelCount);
+        var (top, left, h, w) = RandomResizedCrop.SampleRegion(image.Height, image.Width, random);
+        BilinearResize.ResizeRegion(image.Pixels, s.Channels, image.Height, image.Width, top, left, h, w, output, s.Height, s.Width);
+        AfterCrop(output, random);
+    }
+
+    /// <summary>The flip (ImageNet recipe), then the transforms every recipe shares.</summary>
     private void AfterCrop(Span<float> output, Random random)
     {
         ImageInputSpec s = _spec;
+        if (RandomResizedCrop is not null && HorizontalFlip)
+        {
+            Images.HorizontalFlip.Apply(output, s.Channels, s.Height, s.Width, random);
+        }
         TrivialAugment?.Apply(output, s.Channels, s.Height, s.Width, random);
         RandomErasing?.Apply(output, s.Channels, s.Height, s.Width, random, s.Mean, s.Std);
     }
