@@ -13,11 +13,21 @@ public sealed class ImageAugmentationTransformTests
         => Enumerable.Range(0, channels * height * width).Select(i => (float)Math.Sin(i * 0.37) + i * 0.01f).ToArray();
 
     [TestMethod]
-    public void BilinearHalvingAveragesTwoByTwoBlocks()
+    public void BilinearHalvingIsTheAntialiasedOneThreeThreeOneFilter()
     {
+        // Halving widens the triangle to 2 source pixels each side: taps 2x-1..2x+2 weigh 1, 3, 3, 1 (/8), as PIL's
+        // BILINEAR and torchvision's antialias; at the borders the missing tap is dropped and the rest renormalized.
+        // Plain bilinear would average the 2×2 block instead.
         float[] source = Ramp(2, 4, 6);
         var destination = new float[2 * 2 * 3];
         BilinearResize.ResizeRegion(source, 2, 4, 6, 0, 0, 4, 6, destination, 2, 3);
+        static (int Index, double Weight)[] Taps(int output, int size)
+        {
+            var taps = new[] { (2 * output - 1, 1.0), (2 * output, 3.0), (2 * output + 1, 3.0), (2 * output + 2, 1.0) }
+                .Where(t => t.Item1 >= 0 && t.Item1 < size).ToArray();
+            double total = taps.Sum(t => t.Item2);
+            return taps.Select(t => (t.Item1, t.Item2 / total)).ToArray();
+        }
         for (int c = 0; c < 2; c++)
         {
             for (int y = 0; y < 2; y++)
@@ -25,11 +35,11 @@ public sealed class ImageAugmentationTransformTests
                 for (int x = 0; x < 3; x++)
                 {
                     double expected = 0;
-                    for (int dy = 0; dy < 2; dy++)
+                    foreach (var (row, wy) in Taps(y, 4))
                     {
-                        for (int dx = 0; dx < 2; dx++)
+                        foreach (var (column, wx) in Taps(x, 6))
                         {
-                            expected += source[c * 24 + (2 * y + dy) * 6 + 2 * x + dx] / 4.0;
+                            expected += source[c * 24 + row * 6 + column] * wy * wx;
                         }
                     }
                     Assert.AreEqual(expected, destination[c * 6 + y * 3 + x], 1e-5);

@@ -130,6 +130,33 @@ internal sealed class ImagePixelReader
     /// </summary>
     public static void ReadFile(string path, int channels, int height, int width, Span<byte> destination, bool coverCrop = false)
     {
+        using SKBitmap bitmap = DecodeFile(path);
+        CopyResized(bitmap, channels, height, width, coverCrop, $"Image file '{path}'", destination);
+    }
+
+    /// <summary>
+    /// Decodes the image file at <paramref name="path"/> at its own size, keeping its aspect ratio, shrunk (antialiased)
+    /// only when its shorter side exceeds <paramref name="maxShorterSide"/> or its longer side
+    /// <paramref name="maxLongerSide"/>, which bounds the memory of a batch of large photos. Errors name the file.
+    /// </summary>
+    public static DecodedImage ReadFileFull(string path, int channels, int maxShorterSide, int maxLongerSide)
+    {
+        using SKBitmap bitmap = DecodeFile(path);
+        DecodedImage image = ToChannels(bitmap, channels, $"Image file '{path}'");
+        int shorter = Math.Min(image.Height, image.Width), longer = Math.Max(image.Height, image.Width);
+        double factor = Math.Min(1.0, Math.Min((double)maxShorterSide / shorter, (double)maxLongerSide / longer));
+        if (factor >= 1)
+        {
+            return image;
+        }
+        int h = Math.Max(1, (int)Math.Round(image.Height * factor)), w = Math.Max(1, (int)Math.Round(image.Width * factor));
+        byte[] pixels = new byte[channels * h * w];
+        image.ResizeRegionTo(0, 0, image.Height, image.Width, h, w, pixels);
+        return new DecodedImage(pixels, channels, h, w);
+    }
+
+    private static SKBitmap DecodeFile(string path)
+    {
         byte[] encoded;
         try
         {
@@ -139,9 +166,8 @@ internal sealed class ImagePixelReader
         {
             throw new InvalidDataException($"Image file '{path}' could not be read: {e.Message}", e);
         }
-        using SKBitmap? bitmap = TryDecode(encoded)
+        return TryDecode(encoded)
             ?? throw new InvalidDataException($"Image file '{path}' ({encoded.Length} bytes) is not a decodable image (PNG, JPEG, BMP, GIF, WEBP).");
-        CopyResized(bitmap, channels, height, width, coverCrop, $"Image file '{path}'", destination);
     }
 
     /// <summary>The height and width stored in the header of the image file at <paramref name="path"/>.</summary>
@@ -175,67 +201,71 @@ internal sealed class ImagePixelReader
         return new SKRectI(left, top, left + w, top + h);
     }
 
+    /// <summary>
+    /// The whole image (or, with <paramref name="coverCrop"/>, its centered region with the target's aspect ratio) resized
+    /// to the target by <see cref="BilinearResize"/>: antialiased when shrinking, as torchvision's evaluation Resize.
+    /// </summary>
     private static void CopyResized(SKBitmap source, int channels, int height, int width, bool coverCrop, string where, Span<byte> destination)
     {
-        if (coverCrop)
+        DecodedImage image = ToChannels(source, channels, where);
+        SKRectI region = coverCrop ? CoverRegion(image.Height, image.Width, height, width) : new SKRectI(0, 0, image.Width, image.Height);
+        image.ResizeRegionTo(region.Top, region.Left, region.Height, region.Width, height, width, destination);
+    }
+
+    /// <summary>The bitmap as channel-first bytes at its own size: RGB, or ITU-R 601 luma for one channel.</summary>
+    private static DecodedImage ToChannels(SKBitmap source, int channels, string where)
+    {
+        int height = source.Height, width = source.Width;
+        SKBitmap packed = source;
+        // RGBA and BGRA (what SkiaSharp decodes JPEGs to here) are read in place, row by row; anything else, or
+        // premultiplied alpha, is converted first (SkiaSharp's conversion costs several times the decode).
+        bool direct = source.ColorType is SKColorType.Rgba8888 or SKColorType.Bgra8888 && source.AlphaType != SKAlphaType.Premul;
+        if (!direct)
         {
-            SKRectI region = CoverRegion(source.Height, source.Width, height, width);
-            if (region.Width != source.Width || region.Height != source.Height)
+            packed = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+            if (!source.CopyTo(packed, SKColorType.Rgba8888))
             {
-                using var subset = new SKBitmap();
-                if (!source.ExtractSubset(subset, region))
-                {
-                    throw new InvalidDataException($"{where} ({source.Width}x{source.Height}) could not be center-cropped to {region.Width}x{region.Height}.");
-                }
-                CopyResized(subset, channels, height, width, coverCrop: false, where, destination);
-                return;
-            }
-        }
-        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        SKBitmap rgba;
-        // A subset (center crop) shares its parent's rows: only a tightly packed bitmap is read in place.
-        if (source.Width == width && source.Height == height && source.ColorType == SKColorType.Rgba8888 && source.RowBytes == 4 * width)
-        {
-            rgba = source;
-        }
-        else if (source.Width == width && source.Height == height)
-        {
-            rgba = new SKBitmap(info);
-            if (!source.CopyTo(rgba, SKColorType.Rgba8888))
-            {
+                packed.Dispose();
                 throw new InvalidDataException($"{where} could not be converted to RGBA.");
             }
         }
-        else
-        {
-            rgba = source.Resize(info, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None))
-                ?? throw new InvalidDataException($"{where} ({source.Width}x{source.Height}) could not be resized to {width}x{height}.");
-        }
         try
         {
-            ReadOnlySpan<byte> pixels = rgba.GetPixelSpan();
-            int plane = height * width;
-            for (int i = 0; i < plane; i++)
+            ReadOnlySpan<byte> pixels = packed.GetPixelSpan();
+            int rowBytes = packed.RowBytes, plane = height * width;
+            // Offsets of red and blue within a pixel.
+            int red = packed.ColorType == SKColorType.Bgra8888 ? 2 : 0, blue = 2 - red;
+            byte[] destination = new byte[channels * plane];
+            Span<byte> r0 = destination.AsSpan(0, plane);
+            Span<byte> g0 = channels == 3 ? destination.AsSpan(plane, plane) : default;
+            Span<byte> b0 = channels == 3 ? destination.AsSpan(2 * plane, plane) : default;
+            for (int y = 0; y < height; y++)
             {
-                byte r = pixels[4 * i], g = pixels[4 * i + 1], b = pixels[4 * i + 2];
-                if (channels == 1)
+                ReadOnlySpan<byte> row = pixels.Slice(y * rowBytes, 4 * width);
+                int o = y * width;
+                for (int x = 0; x < width; x++)
                 {
-                    // ITU-R 601 luma, as torchvision's Grayscale and PIL's "L" conversion use.
-                    destination[i] = (byte)Math.Clamp((int)Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
-                }
-                else
-                {
-                    destination[i] = r;
-                    destination[plane + i] = g;
-                    destination[2 * plane + i] = b;
+                    byte r = row[4 * x + red], g = row[4 * x + 1], b = row[4 * x + blue];
+                    if (channels == 1)
+                    {
+                        // ITU-R 601 luma, as torchvision's Grayscale and PIL's "L" conversion use.
+                        r0[o + x] = (byte)Math.Clamp((int)Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
+                    }
+                    else
+                    {
+                        r0[o + x] = r;
+                        g0[o + x] = g;
+                        b0[o + x] = b;
+                    }
                 }
             }
+            return new DecodedImage(destination, channels, height, width);
         }
         finally
         {
-            if (!ReferenceEquals(rgba, source))
+            if (!ReferenceEquals(packed, source))
             {
-                rgba.Dispose();
+                packed.Dispose();
             }
         }
     }

@@ -9,7 +9,8 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// Images held in memory at <see cref="ImageInputSpec.StoredHeight"/> × <see cref="ImageInputSpec.StoredWidth"/> (bytes for
 /// decoded images, floats for float vectors), or only their file paths (decoded batch by batch on worker threads, so memory
 /// does not grow with the number of images), collated into normalized batches: augmented by the
-/// <see cref="ImageAugmentationPipeline"/> for training, its evaluation crop otherwise.
+/// <see cref="ImageAugmentationPipeline"/> for training, its evaluation crop otherwise. With files and the ImageNet recipe,
+/// training decodes each photo at its own size so the RandomResizedCrop draws from the whole photo.
 /// </summary>
 internal sealed class ImageTrainingSet : ITrainingSet
 {
@@ -74,16 +75,34 @@ internal sealed class ImageTrainingSet : ITrainingSet
     {
         int n = _spec.PixelCount, stored = _spec.StoredPixelCount, count = indices.Length;
         bool anyAugmentation = augment && _pipeline.IsRandom;
-        // Held pixels of the whole batch first (files decoded in parallel: decoding dominates when images are
-        // read from disk), then augmentation or the evaluation crop in example order, so the random draws, and the
-        // batch, do not depend on thread timing and match the in-memory sets' for the same seed.
-        float[] raw = new float[count * stored];
-        float[] batch = anyAugmentation || stored != n ? new float[count * n] : raw;
         int[] rows = new int[count];
         for (int i = 0; i < count; i++)
         {
             rows[i] = _rows[indices[i]];
         }
+        float[] batch;
+        if (anyAugmentation && _paths != null && _pipeline.RandomResizedCrop is not null)
+        {
+            batch = new float[count * n];
+            CollateDecoded(rows, batch, random);
+        }
+        else
+        {
+            batch = CollateHeld(rows, anyAugmentation, random);
+        }
+        Tensor images = tensor(batch, new long[] { count, _spec.Channels, _spec.Height, _spec.Width });
+        return new[] { ImageNormalization.Apply(images, _spec) };
+    }
+
+    /// <summary>Batch values from the held images (or files decoded to the held size), augmented or center-cropped.</summary>
+    private float[] CollateHeld(int[] rows, bool anyAugmentation, Random random)
+    {
+        int n = _spec.PixelCount, stored = _spec.StoredPixelCount, count = rows.Length;
+        // Held pixels of the whole batch first (files decoded in parallel: decoding dominates when images are
+        // read from disk), then augmentation or the evaluation crop in example order, so the random draws, and the
+        // batch, do not depend on thread timing and match the in-memory sets' for the same seed.
+        float[] raw = new float[count * stored];
+        float[] batch = anyAugmentation || stored != n ? new float[count * n] : raw;
         if (_paths != null && count > 1)
         {
             Parallel.For(0, count, i => CopyRaw(rows[i], raw.AsSpan(i * stored, stored)));
@@ -106,9 +125,41 @@ internal sealed class ImageTrainingSet : ITrainingSet
                 ImageAugmentationPipeline.Evaluate(raw.AsSpan(i * stored, stored), _spec, batch.AsSpan(i * n, n));
             }
         }
-        Tensor images = tensor(batch, new long[] { count, _spec.Channels, _spec.Height, _spec.Width });
-        return new[] { ImageNormalization.Apply(images, _spec) };
+        return batch;
     }
+
+    /// <summary>
+    /// ImageNet-recipe training from files: each photo decoded at its own size (in parallel; see <see cref="DecodeCap"/>),
+    /// then cropped, resized and augmented in example order, so the draws do not depend on thread timing.
+    /// </summary>
+    private void CollateDecoded(int[] rows, float[] batch, Random random)
+    {
+        int n = _spec.PixelCount, side = Math.Max(_spec.Height, _spec.Width);
+        var images = new DecodedImage[rows.Length];
+        Parallel.For(0, rows.Length, i =>
+        {
+            try
+            {
+                images[i] = ImagePixelReader.ReadFileFull(_paths![rows[i]], _spec.Channels, DecodeCap * side, 2 * DecodeCap * side);
+            }
+            catch (System.IO.InvalidDataException e)
+            {
+                throw new System.IO.InvalidDataException($"Row {rows[i]}: image column '{_spec.ColumnName}': {e.Message}", e);
+            }
+        });
+        for (int i = 0; i < rows.Length; i++)
+        {
+            _pipeline.TrainFromDecoded(images[i], batch.AsSpan(i * n, n), random);
+            images[i] = null!; // release the batch's photos as they are used
+        }
+    }
+
+    /// <summary>
+    /// Decoded photos are shrunk (antialiased, aspect ratio kept) when their shorter side exceeds this many times the input
+    /// side (or their longer side twice that), to bound a batch's memory. At 4, even the smallest default crop (8% of
+    /// the area: √0.08 ≈ 0.28 of each side) still spans more than the input side, so the cap never makes a crop upscale.
+    /// </summary>
+    internal const int DecodeCap = 4;
 
     /// <summary>Per-channel mean and standard deviation of the stored images, accumulated in float64.</summary>
     public (float[] Mean, float[] Std) ChannelStatistics()

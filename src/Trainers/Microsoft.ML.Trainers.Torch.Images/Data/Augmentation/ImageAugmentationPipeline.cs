@@ -6,7 +6,8 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// The trainer's per-example preprocessing of an image held at <see cref="ImageInputSpec.StoredHeight"/> ×
 /// <see cref="ImageInputSpec.StoredWidth"/> in [0, 1] pixel scale, before normalization. Evaluation (validation and
 /// scoring) is the center crop to the input size (a copy when both sizes are equal). Training is either
-/// RandomResizedCrop of the whole held image then a horizontal flip (the ImageNet recipe), or the evaluation image with a
+/// RandomResizedCrop then a horizontal flip (the ImageNet recipe: of the decoded photo at its own size when images stream
+/// from files, see <see cref="TrainFromDecoded(DecodedImage, Span{float}, Random)"/>; of the held image otherwise), or the evaluation image with a
 /// zero-padded random crop and flip (the CIFAR recipe); then TrivialAugmentWide, then RandomErasing (done before
 /// normalization with the channel mean as fill, which is torchvision's 0 after it).
 /// </summary>
@@ -63,16 +64,13 @@ internal sealed class ImageAugmentationPipeline
     public void Train(ReadOnlySpan<float> stored, Span<float> destination, Random random)
     {
         ImageInputSpec s = _spec;
-        Span<float> output = destination.Slice(0, s.PixelCount);
         if (RandomResizedCrop is not null)
         {
-            RandomResizedCrop.Apply(stored, s.Channels, s.StoredHeight, s.StoredWidth, output, s.Height, s.Width, random);
-            if (HorizontalFlip)
-            {
-                Images.HorizontalFlip.Apply(output, s.Channels, s.Height, s.Width, random);
-            }
+            TrainFromDecoded(stored, s.StoredHeight, s.StoredWidth, destination, random);
+            return;
         }
-        else if (CropPadding > 0 || HorizontalFlip)
+        Span<float> output = destination.Slice(0, s.PixelCount);
+        if (CropPadding > 0 || HorizontalFlip)
         {
             // One crop-and-flip pass with the draws of the original CIFAR path, so seeds keep their batches.
             float[] evaluation = new float[s.PixelCount];
@@ -82,6 +80,48 @@ internal sealed class ImageAugmentationPipeline
         else
         {
             Evaluate(stored, s, output);
+        }
+        AfterCrop(output, random);
+    }
+
+    /// <summary>
+    /// One augmented training example of the ImageNet recipe from an image at its own size (<paramref name="height"/> ×
+    /// <paramref name="width"/>, [0, 1]): the RandomResizedCrop's area and aspect ratio are those of that image, as
+    /// torchvision applies it to the decoded photo, not to a resized or center-cropped copy.
+    /// </summary>
+    public void TrainFromDecoded(ReadOnlySpan<float> image, int height, int width, Span<float> destination, Random random)
+    {
+        ImageInputSpec s = _spec;
+        if (RandomResizedCrop is null)
+        {
+            throw new InvalidOperationException("Training from an image at its own size needs the RandomResizedCrop (ImageNet) recipe.");
+        }
+        Span<float> output = destination.Slice(0, s.PixelCount);
+        RandomResizedCrop.Apply(image, s.Channels, height, width, output, s.Height, s.Width, random);
+        AfterCrop(output, random);
+    }
+
+    /// <summary>As <see cref="TrainFromDecoded(ReadOnlySpan{float}, int, int, Span{float}, Random)"/> from a decoded photo's bytes (only the crop is converted to floats).</summary>
+    public void TrainFromDecoded(DecodedImage image, Span<float> destination, Random random)
+    {
+        ImageInputSpec s = _spec;
+        if (RandomResizedCrop is null)
+        {
+            throw new InvalidOperationException("Training from an image at its own size needs the RandomResizedCrop (ImageNet) recipe.");
+        }
+        Span<float> output = destination.Slice(0, s.PixelCount);
+        var (top, left, h, w) = RandomResizedCrop.SampleRegion(image.Height, image.Width, random);
+        BilinearResize.ResizeRegion(image.Pixels, s.Channels, image.Height, image.Width, top, left, h, w, output, s.Height, s.Width);
+        AfterCrop(output, random);
+    }
+
+    /// <summary>The flip (ImageNet recipe), then the transforms every recipe shares.</summary>
+    private void AfterCrop(Span<float> output, Random random)
+    {
+        ImageInputSpec s = _spec;
+        if (RandomResizedCrop is not null && HorizontalFlip)
+        {
+            Images.HorizontalFlip.Apply(output, s.Channels, s.Height, s.Width, random);
         }
         TrivialAugment?.Apply(output, s.Channels, s.Height, s.Width, random);
         RandomErasing?.Apply(output, s.Channels, s.Height, s.Width, random, s.Mean, s.Std);

@@ -4,7 +4,7 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 
 /// <summary>
 /// torchvision's <c>RandomResizedCrop</c>: up to 10 draws of an area fraction in <c>scale</c> and a log-uniform aspect
-/// ratio in <c>ratio</c>; the first crop that fits is resized (bilinear, no antialias) to the target size; if none fits,
+/// ratio in <c>ratio</c>; the first crop that fits is resized (bilinear, antialiased when shrinking, as torchvision) to the target size; if none fits,
 /// the largest center crop whose aspect ratio is clamped into <c>ratio</c>.
 /// </summary>
 internal sealed class RandomResizedCrop

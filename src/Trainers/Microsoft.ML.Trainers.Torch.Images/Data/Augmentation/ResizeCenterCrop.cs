@@ -5,7 +5,7 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// <summary>
 /// Evaluation preprocessing of torchvision's ImageNet recipe: resize the shorter side to
 /// target / <c>cropRatio</c> (256 for 224 at the default 0.875), keeping the aspect ratio, then center-crop the target.
-/// Bilinear, no antialias.
+/// Bilinear, antialiased when shrinking (as PIL and torchvision's <c>antialias=True</c>).
 /// </summary>
 internal sealed class ResizeCenterCrop
 {
