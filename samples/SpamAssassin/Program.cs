@@ -42,6 +42,7 @@ var precisionOption = new Option<TrainingPrecision?>("--precision") { Descriptio
 var trainRowsOption = new Option<int?>("--train-rows") { Description = "Train on only the first N training e-mails (for timing runs)." };
 var testRowsOption = new Option<int?>("--test-rows") { Description = "Evaluate on only the first N test e-mails (for timing runs)." };
 var maxLengthOption = new Option<int?>("--max-length") { Description = "BERT: maximum tokens per e-mail (default: the trainer's, 128)." };
+var tailTokensOption = new Option<int?>("--tail-tokens") { Description = "BERT: of a longer e-mail, keep its last N tokens and fill the rest from its start (head+tail truncation; default 0: the start only)." };
 var tuneOption = new Option<bool>("--tune")
 {
     Description = "Choose settings without the test set: hold out 10% of the training e-mails (seed 2), validate on them after every epoch, report validation_accuracy; the test e-mails are not scored.",
@@ -50,7 +51,7 @@ var command = new RootCommand("Trains a spam classifier on the SpamAssassin publ
 {
     dataOption, optimizerOption, architectureOption, checkpointOption, classesOption, epochsOption, threadsOption, modelOption,
     subsetOutOption, pretrainedOption, poolingOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
-    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption, maxLengthOption, tuneOption,
+    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption, maxLengthOption, tailTokensOption, tuneOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -182,6 +183,10 @@ if (arguments.GetValue(layerDecayOption) is double layerDecay)
 if (arguments.GetValue(maxLengthOption) is int maxLength)
 {
     ((BertTextModel)textModel).MaxSequenceLength = maxLength;
+}
+if (arguments.GetValue(tailTokensOption) is int tailTokens)
+{
+    ((BertTextModel)textModel).TailTokens = tailTokens;
 }
 if (arguments.GetValue(precisionOption) is TrainingPrecision precision)
 {

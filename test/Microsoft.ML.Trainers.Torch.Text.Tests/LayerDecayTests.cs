@@ -150,7 +150,7 @@ public sealed class LayerDecayTests
     {
         var network = new BertForSequenceClassification(s_tinyConfig.WithLabels(new[] { "neg", "pos" }));
         BertTextTokenizer tokenizer = BertTextTokenizer.FromFolder(TextTestData.BertCheckpoint);
-        return new BertTextClassificationModel(network, tokenizer, 32, new TextColumns("Text", null)) { LayerDecay = layerDecay };
+        return new BertTextClassificationModel(network, new BertTextEncoder(tokenizer, 32), new TextColumns("Text", null)) { LayerDecay = layerDecay };
     }
 
     private static LoopOptimizer CreateOptimizer(BertTextClassificationModel model, IReadOnlyList<(string name, Parameter parameter)> named, long totalSteps)

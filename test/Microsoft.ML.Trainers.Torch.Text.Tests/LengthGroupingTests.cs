@@ -145,7 +145,7 @@ public sealed class LengthGroupingTests
         random.manual_seed(1);
         var network = new BertForSequenceClassification(s_tinyConfig.WithLabels(new[] { "neg", "pos" }));
         network.InitializeWeights();
-        model = new BertTextClassificationModel(network, tokenizer, MaxLength, new TextColumns("Text", null));
+        model = new BertTextClassificationModel(network, new BertTextEncoder(tokenizer, MaxLength), new TextColumns("Text", null));
         var options = new TextClassificationTrainerOptions(new BertFromScratch { Config = s_tinyConfig, Vocabulary = TextTestData.BertVocabulary })
         {
             Optimizer = new AdamWOptions { LearningRate = 3e-3 }, Epochs = 2, BatchSize = 8, Seed = seed, LogEveryNSteps = 0,

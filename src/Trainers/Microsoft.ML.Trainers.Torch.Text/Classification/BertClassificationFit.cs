@@ -38,6 +38,6 @@ internal sealed class BertClassificationFit : TextClassificationFit<BertEncoding
         string[] names = Enumerable.Range(0, labels.ClassCount)
             .Select(i => labels.KeyValues?[i] is { Length: > 0 } name ? name : $"LABEL_{i}").ToArray();
         BertForSequenceClassification network = _createNetwork(names, message => channel.Info(MessageSensitivity.None, message));
-        return new BertTextClassificationModel(network, _encoder.Tokenizer, _encoder.MaxLength, Columns) { LayerDecay = _layerDecay };
+        return new BertTextClassificationModel(network, _encoder, Columns) { LayerDecay = _layerDecay };
     }
 }

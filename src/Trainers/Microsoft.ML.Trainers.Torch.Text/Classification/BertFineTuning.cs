@@ -65,7 +65,7 @@ public sealed class BertFineTuning : BertTextModel
         if (BertCheckpoint.ResolveOnnx(path, nameof(Checkpoint)) is string onnxPath)
         {
             BertOnnxImport import = BertOnnxImporter.Import(onnxPath);
-            var onnxEncoder = new BertTextEncoder(import.Tokenizer, ResolveMaxLength(import.Config.MaxPositionEmbeddings, onnxPath));
+            var onnxEncoder = CreateEncoder(import.Tokenizer, import.Config.MaxPositionEmbeddings, onnxPath);
             return new BertClassificationFit(options, onnxEncoder, nameof(BertFineTuning),
                 (labels, log) => BertCheckpoint.LoadImported(onnxPath, import, LoadOptions(labels, log)).Model, this);
         }
@@ -73,7 +73,7 @@ public sealed class BertFineTuning : BertTextModel
         string configPath = Path.Combine(path, BertCheckpoint.ConfigFileName);
         BertConfig config = BertConfig.FromFile(configPath);
         BertTextTokenizer tokenizer = BertTextTokenizer.FromFolder(path);
-        var encoder = new BertTextEncoder(tokenizer, ResolveMaxLength(config.MaxPositionEmbeddings, configPath));
+        var encoder = CreateEncoder(tokenizer, config.MaxPositionEmbeddings, configPath);
         return new BertClassificationFit(options, encoder, nameof(BertFineTuning),
             (labels, log) => BertCheckpoint.LoadParsed(path, config, tokenizer, LoadOptions(labels, log)).Model, this);
     }

@@ -71,7 +71,7 @@ public sealed class BertFromScratch : BertTextModel
             throw new ArgumentException(
                 $"Vocabulary '{Vocabulary}' has {tokenizer.VocabularySize} tokens but Config.VocabSize is {config.VocabSize}.", nameof(Vocabulary));
         }
-        var encoder = new BertTextEncoder(tokenizer, ResolveMaxLength(config.MaxPositionEmbeddings, nameof(Config)));
+        var encoder = CreateEncoder(tokenizer, config.MaxPositionEmbeddings, nameof(Config));
         double? dropout = Dropout;
         return new BertClassificationFit(options, encoder, nameof(BertFromScratch), (labels, _) =>
         {

@@ -23,16 +23,17 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
     /// <summary>Rows per forward pass within a length-sorted scoring batch.</summary>
     public const int LengthBucketSize = 32;
 
-    private const int FormatVersion = 1;
+    // Version 2 adds the tail length of head+tail truncation; version 1 models truncate to the head.
+    private const int FormatVersion = 2;
     private readonly BertForSequenceClassification _network;
     private readonly BertTextEncoder _encoder;
     private readonly TextColumns _columns;
 
-    internal BertTextClassificationModel(BertForSequenceClassification network, BertTextTokenizer tokenizer, int maxLength, TextColumns columns)
+    internal BertTextClassificationModel(BertForSequenceClassification network, BertTextEncoder encoder, TextColumns columns)
         : base(network.Config.NumLabels)
     {
         _network = network;
-        _encoder = new BertTextEncoder(tokenizer, maxLength);
+        _encoder = encoder;
         _columns = columns;
     }
 
@@ -41,6 +42,9 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
 
     /// <summary>The most tokens per text (or pair), special tokens included; longer input is truncated.</summary>
     public int MaxLength => _encoder.MaxLength;
+
+    /// <summary>Word pieces a truncated single text keeps from its end (head+tail truncation); 0 keeps the head only.</summary>
+    public int TailTokens => _encoder.TailTokens;
 
     /// <summary>The WordPiece tokenizer the model was trained with.</summary>
     public BertTextTokenizer Tokenizer => _encoder.Tokenizer;
@@ -110,6 +114,7 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
             writer.Write(FormatVersion);
             _columns.Write(writer);
             writer.Write(MaxLength);
+            writer.Write(TailTokens);
             writer.Write(Config.ToJson());
             writer.Write(Tokenizer.Settings.ToJson());
             using var vocabulary = new MemoryStream();
@@ -125,13 +130,22 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
     {
         TextColumns columns;
         int maxLength;
+        int tailTokens = 0;
         BertConfig config;
         BertTextTokenizer tokenizer;
         using (var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true))
         {
-            ReadFormatVersion(reader, FormatVersion, "BERT classifier");
+            int version = ReadFormatVersion(reader, new[] { 1, FormatVersion }, "BERT classifier");
             columns = TextColumns.Read(reader);
             maxLength = reader.ReadInt32();
+            if (version >= 2)
+            {
+                tailTokens = reader.ReadInt32();
+                if (tailTokens < 0 || tailTokens > maxLength - 2)
+                {
+                    throw new InvalidDataException($"Saved BERT classifier has TailTokens {tailTokens} outside [0, {maxLength - 2}] for sequence length {maxLength}.");
+                }
+            }
             config = BertConfig.FromJson(reader.ReadString(), "saved model configuration");
             BertTokenizerSettings settings = BertTokenizerSettings.FromJson(reader.ReadString());
             byte[] vocabulary = reader.ReadBytes(reader.ReadInt32());
@@ -141,7 +155,7 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
         try
         {
             ModuleCheckpoint.Load(network, stream, "BERT classifier weights");
-            return new BertTextClassificationModel(network, tokenizer, maxLength, columns);
+            return new BertTextClassificationModel(network, new BertTextEncoder(tokenizer, maxLength, tailTokens), columns);
         }
         catch
         {

@@ -16,6 +16,7 @@ public abstract class BertTextModel : TextModel
     private int? _maxSequenceLength;
     private double? _dropout;
     private double? _layerDecay;
+    private int _tailTokens;
 
     private protected BertTextModel()
     {
@@ -37,6 +38,26 @@ public abstract class BertTextModel : TextModel
                     $"MaxSequenceLength must be at least 2 to hold BERT's special tokens (was {length}).");
             }
             _maxSequenceLength = value;
+        }
+    }
+
+    /// <summary>
+    /// Head+tail truncation (Sun et al. 2019, "How to Fine-Tune BERT for Text Classification"): a single text longer
+    /// than the sequence length keeps its last <c>TailTokens</c> word pieces and fills the rest from its start, so the
+    /// end of a long document (an e-mail's signature or list footer, a review's verdict) is seen too. 0 (the default)
+    /// keeps the first tokens only, as Hugging Face does. At most the sequence length minus the 2 special tokens (all
+    /// tail); single texts only (pairs are cut longest-first). Saved with the model, so scoring truncates alike.
+    /// </summary>
+    public int TailTokens
+    {
+        get => _tailTokens;
+        set
+        {
+            if (value < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(TailTokens), value, $"TailTokens must be 0 or more (was {value}).");
+            }
+            _tailTokens = value;
         }
     }
 
@@ -96,10 +117,24 @@ public abstract class BertTextModel : TextModel
             throw new ArgumentOutOfRangeException(nameof(MaxSequenceLength),
                 $"MaxSequenceLength must be at least 3 to hold BERT's special tokens of a sentence pair (was {max}).");
         }
+        if (options.SecondTextColumnName is not null && TailTokens > 0)
+        {
+            throw new ArgumentException(
+                $"TailTokens ({TailTokens}) applies to single texts; sentence pairs (SecondTextColumnName '{options.SecondTextColumnName}') are truncated longest-first.",
+                nameof(TailTokens));
+        }
+        if (MaxSequenceLength is int length && TailTokens > length - 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TailTokens),
+                $"TailTokens ({TailTokens}) leaves no room for BERT's 2 special tokens within MaxSequenceLength {length}; use at most {length - 2}.");
+        }
     }
 
-    /// <summary>The sequence length for a model with <paramref name="maxPositions"/> positions; throws naming <paramref name="source"/> when it does not fit.</summary>
-    private protected int ResolveMaxLength(int maxPositions, string source)
+    /// <summary>
+    /// The encoder for a model with <paramref name="maxPositions"/> positions: its sequence length and tail; throws naming
+    /// <paramref name="source"/> when they do not fit.
+    /// </summary>
+    private protected BertTextEncoder CreateEncoder(BertTextTokenizer tokenizer, int maxPositions, string source)
     {
         int length = MaxSequenceLength ?? Math.Min(DefaultMaxSequenceLength, maxPositions);
         if (length > maxPositions)
@@ -107,6 +142,11 @@ public abstract class BertTextModel : TextModel
             throw new ArgumentOutOfRangeException(nameof(MaxSequenceLength),
                 $"MaxSequenceLength {length} exceeds max_position_embeddings {maxPositions} of '{source}'.");
         }
-        return length;
+        if (TailTokens > length - 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TailTokens),
+                $"TailTokens ({TailTokens}) leaves no room for BERT's 2 special tokens within the sequence length {length} of '{source}'; use at most {length - 2}.");
+        }
+        return new BertTextEncoder(tokenizer, length, TailTokens);
     }
 }

@@ -123,16 +123,26 @@ public sealed class BertTextTokenizer
 
     /// <summary>
     /// Encodes a text, or a text pair, with special tokens. With <paramref name="maxLength"/> the result
-    /// has at most that many tokens: a single text keeps its first tokens; a pair is cut with Hugging
-    /// Face's "longest_first" rule (as its Rust tokenizer computes it: the shorter text is kept whole
-    /// when the longer can absorb the cut, else both get half the budget).
+    /// has at most that many tokens: a single text keeps its first tokens (and, with <paramref name="tailTokens"/>,
+    /// its last that many, the head filling the rest); a pair is cut with Hugging Face's "longest_first" rule (as
+    /// its Rust tokenizer computes it: the shorter text is kept whole when the longer can absorb the cut, else both
+    /// get half the budget).
     /// </summary>
     /// <param name="text">The first text; null is treated as empty.</param>
     /// <param name="textPair">The optional second text (token type 1); null means a single text.</param>
     /// <param name="maxLength">The maximum number of tokens including special tokens, or null for no limit.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> cannot even hold the special tokens.</exception>
-    public BertEncoding Encode(string? text, string? textPair = null, int? maxLength = null)
+    /// <param name="tailTokens">Word pieces a truncated single text keeps from its end (head+tail truncation); 0 keeps the head only.</param>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="maxLength"/> cannot even hold the special tokens, or <paramref name="tailTokens"/> is negative,
+    /// exceeds the room left by them, or is given for a pair.
+    /// </exception>
+    public BertEncoding Encode(string? text, string? textPair = null, int? maxLength = null, int tailTokens = 0)
     {
+        if (tailTokens < 0 || (tailTokens > 0 && (textPair is not null || maxLength is not int)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(tailTokens), tailTokens,
+                "tailTokens must be 0 or more, and applies only to a single text with a maxLength.");
+        }
         IReadOnlyList<int> first = Tokenize(text);
         IReadOnlyList<int>? second = textPair is null ? null : Tokenize(textPair);
         int specialCount = second is null ? 2 : 3;
@@ -144,17 +154,29 @@ public sealed class BertTextTokenizer
                 throw new ArgumentOutOfRangeException(nameof(maxLength),
                     $"maxLength {max} cannot hold the {specialCount} special tokens of a {(second is null ? "single text" : "text pair")}.");
             }
+            if (tailTokens > max - specialCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tailTokens), tailTokens,
+                    $"tailTokens {tailTokens} leaves no room for the {specialCount} special tokens within maxLength {max}.");
+            }
             (firstCount, secondCount) = second is null
                 ? (Math.Min(firstCount, max - specialCount), 0)
                 : LongestFirst(firstCount, secondCount, max - specialCount);
         }
+        // Head+tail: the first (firstCount - tail) word pieces, then the text's last tail ones.
+        int tail = firstCount < first.Count ? tailTokens : 0;
+        int head = firstCount - tail, tailStart = first.Count - tail;
 
         int length = firstCount + secondCount + specialCount;
         var ids = new int[length];
         var types = new int[length];
         int at = 0;
         ids[at++] = ClassificationTokenId;
-        for (int i = 0; i < firstCount; i++)
+        for (int i = 0; i < head; i++)
+        {
+            ids[at++] = first[i];
+        }
+        for (int i = tailStart; i < first.Count; i++)
         {
             ids[at++] = first[i];
         }
