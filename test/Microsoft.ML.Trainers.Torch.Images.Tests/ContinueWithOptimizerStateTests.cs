@@ -134,4 +134,45 @@ public sealed class ContinueWithOptimizerStateTests
         Assert.AreEqual(nameof(TorchTrainerOptions.ContinueWithOptimizerState), groups.ParamName);
         StringAssert.Contains(groups.Message, "parameter groups");
     }
+
+    [TestMethod]
+    public void ADamagedOrTruncatedOptimizerStateFailsOnLoadNamingIt()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView train = Data(ml);
+        ImageClassificationTrainerOptions saving = Options(epochs: 1);
+        saving.SaveOptimizerState = true;
+        using TorchClassificationTransformer withState = ml.MulticlassClassification.Trainers.ImageClassification(saving).Fit(train);
+        string path = Path.Combine(TestData.NewTempDir(), "model.zip");
+        ml.Model.Save(withState, train.Schema, path);
+
+        // The optimizer state is the payload's last part: a flipped byte there fails its own checksum, not the weights'.
+        string flipped = Path.Combine(TestData.NewTempDir(), "flipped.zip");
+        File.Copy(path, flipped);
+        ZipEntryRewrite.Rewrite(flipped, TorchClassificationTransformer.PayloadName, bytes => { bytes[^5] ^= 0x10; return bytes; });
+        Exception damaged = LoadError(flipped);
+        Assert.IsInstanceOfType<InvalidDataException>(damaged, damaged.ToString());
+        StringAssert.Contains(damaged.Message, "optimizer state 'optimizer'");
+        StringAssert.Contains(damaged.Message, "SHA-256");
+        StringAssert.Contains(damaged.Message, TorchClassificationTransformer.PayloadName);
+
+        string truncated = Path.Combine(TestData.NewTempDir(), "truncated.zip");
+        File.Copy(path, truncated);
+        ZipEntryRewrite.Rewrite(truncated, TorchClassificationTransformer.PayloadName, bytes => bytes[..^100]);
+        Exception cut = LoadError(truncated);
+        Assert.IsInstanceOfType<InvalidDataException>(cut, cut.ToString());
+        StringAssert.Contains(cut.Message, "optimizer state");
+        StringAssert.Contains(cut.Message, TorchClassificationTransformer.PayloadName);
+    }
+
+    /// <summary>The first exception in the chain that is not ML.NET's or reflection's wrapper.</summary>
+    private static Exception LoadError(string path)
+    {
+        Exception error = Assert.Throws<Exception>(() => new MLContext(seed: 2).Model.Load(path, out _));
+        while (error is System.Reflection.TargetInvocationException && error.InnerException != null)
+        {
+            error = error.InnerException;
+        }
+        return error;
+    }
 }

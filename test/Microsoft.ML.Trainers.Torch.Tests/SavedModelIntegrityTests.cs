@@ -24,24 +24,8 @@ public sealed class SavedModelIntegrityTests
         return path;
     }
 
-    private static void RewritePayload(string path, Func<byte[], byte[]> change)
-    {
-        using ZipArchive zip = ZipFile.Open(path, ZipArchiveMode.Update);
-        ZipArchiveEntry entry = zip.Entries.Single(e => e.Name == TorchClassificationTransformer.PayloadName);
-        byte[] bytes;
-        using (var read = new MemoryStream())
-        {
-            using (Stream s = entry.Open())
-            {
-                s.CopyTo(read);
-            }
-            bytes = read.ToArray();
-        }
-        string name = entry.FullName;
-        entry.Delete();
-        using Stream write = zip.CreateEntry(name).Open();
-        write.Write(change(bytes));
-    }
+    private static void RewritePayload(string path, Func<byte[], byte[]> change) =>
+        ZipEntryRewrite.Rewrite(path, TorchClassificationTransformer.PayloadName, change);
 
     /// <summary>The first exception in the chain that is not ML.NET's or reflection's wrapper.</summary>
     private static Exception LoadError(string path)
