@@ -134,9 +134,38 @@ if (textModel is FastText fastText)
 }
 else
 {
+    // The packaged MiniLM's settings were chosen with --tune on a validation split of the training e-mails (README):
+    // AdamW at 1e-4 rather than BERT-base's 2e-5, SGD-momentum at 1e-2, and mixed bfloat16 (2.9x faster on this CPU).
+    bool miniLM = arguments.GetValue(pretrainedOption) is not null;
     if (optimizer == "sgdm")
     {
-        options.Optimizer = new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 };
+        options.Optimizer = new SgdOptions { LearningRate = miniLM ? 1e-2 : 1e-3, Momentum = 0.9 };
+    }
+    else if (miniLM)
+    {
+        options.Optimizer.LearningRate = 1e-4;
+    }
+    if (miniLM)
+    {
+        options.Precision = TrainingPrecision.MixedBFloat16;
+    }
+}
+// Model-specific flags name the architecture they need instead of failing on a cast.
+foreach ((string flag, bool given, bool applies) in new[]
+{
+    ("--group-by-length", arguments.GetValue(groupByLengthOption) is not null, textModel is BertTextModel),
+    ("--layer-decay", arguments.GetValue(layerDecayOption) is not null, textModel is BertTextModel),
+    ("--max-length", arguments.GetValue(maxLengthOption) is not null, textModel is BertTextModel),
+    ("--tail-tokens", arguments.GetValue(tailTokensOption) is not null, textModel is BertTextModel),
+    ("--embedding-lr", arguments.GetValue(embeddingLrOption) is not null, textModel is FastText),
+    ("--dim", arguments.GetValue(dimOption) is not null, textModel is FastText),
+    ("--hidden", arguments.GetValue(hiddenOption) is not null, textModel is FastText),
+})
+{
+    if (given && !applies)
+    {
+        Console.Error.WriteLine($"{flag} does not apply to --architecture {architecture}.");
+        return 1;
     }
 }
 // Overrides for experiments.
