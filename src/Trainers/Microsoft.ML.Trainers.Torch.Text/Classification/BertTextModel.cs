@@ -123,10 +123,18 @@ public abstract class BertTextModel : TextModel
                 $"TailTokens ({TailTokens}) applies to single texts; sentence pairs (SecondTextColumnName '{options.SecondTextColumnName}') are truncated longest-first.",
                 nameof(TailTokens));
         }
-        if (MaxSequenceLength is int length && TailTokens > length - 2)
+        if (MaxSequenceLength is int length)
+        {
+            CheckTailFits(length, nameof(MaxSequenceLength));
+        }
+    }
+
+    private void CheckTailFits(int length, string lengthSource)
+    {
+        if (TailTokens > length - 2)
         {
             throw new ArgumentOutOfRangeException(nameof(TailTokens),
-                $"TailTokens ({TailTokens}) leaves no room for BERT's 2 special tokens within MaxSequenceLength {length}; use at most {length - 2}.");
+                $"TailTokens ({TailTokens}) leaves no room for BERT's 2 special tokens within the sequence length {length} ({lengthSource}); use at most {length - 2}.");
         }
     }
 
@@ -142,11 +150,7 @@ public abstract class BertTextModel : TextModel
             throw new ArgumentOutOfRangeException(nameof(MaxSequenceLength),
                 $"MaxSequenceLength {length} exceeds max_position_embeddings {maxPositions} of '{source}'.");
         }
-        if (TailTokens > length - 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(TailTokens),
-                $"TailTokens ({TailTokens}) leaves no room for BERT's 2 special tokens within the sequence length {length} of '{source}'; use at most {length - 2}.");
-        }
+        CheckTailFits(length, MaxSequenceLength is null ? $"the default for '{source}'" : nameof(MaxSequenceLength));
         return new BertTextEncoder(tokenizer, length, TailTokens);
     }
 }

@@ -207,15 +207,19 @@ internal sealed class LoopOptimizer : IDisposable
     /// <summary>How many optimizer steps were taken (SophiaG's Hessian schedule counts them).</summary>
     public long Steps => _steps;
 
-    /// <summary>The optimizer(s)' entries of a checkpoint (their own <c>Save</c> format), without the schedules'.</summary>
-    public IEnumerable<(string Name, Action<System.IO.Stream> Write)> OptimizerEntries()
+    /// <summary>The optimizer(s) under their checkpoint entry names: the primary, then Muon's AdamW fallback if any.</summary>
+    private IEnumerable<(string Name, Optimizer Optimizer)> NamedOptimizers()
     {
-        yield return ("optimizer", _primary.Save);
+        yield return ("optimizer", _primary);
         if (_fallback != null)
         {
-            yield return ("fallback_optimizer", _fallback.Save);
+            yield return ("fallback_optimizer", _fallback);
         }
     }
+
+    /// <summary>The optimizer(s)' entries of a checkpoint (their own <c>Save</c> format), without the schedules'.</summary>
+    public IEnumerable<(string Name, Action<System.IO.Stream> Write)> OptimizerEntries() =>
+        NamedOptimizers().Select(named => (named.Name, (Action<System.IO.Stream>)named.Optimizer.Save));
 
     /// <summary>The checkpoint entries of the optimizer(s) and schedule(s): their own <c>Save</c> formats.</summary>
     public IEnumerable<(string Name, Action<System.IO.Stream> Write)> CheckpointEntries()
@@ -237,14 +241,10 @@ internal sealed class LoopOptimizer : IDisposable
     /// <summary>Restores what <see cref="CheckpointEntries"/> wrote; <paramref name="open"/> opens an entry by name.</summary>
     public void Restore(Func<string, System.IO.Stream> open, long steps, int hessianRefreshes)
     {
-        using (System.IO.Stream s = open("optimizer"))
+        foreach ((string name, Optimizer optimizer) in NamedOptimizers())
         {
-            _primary.Load(s);
-        }
-        if (_fallback != null)
-        {
-            using System.IO.Stream s = open("fallback_optimizer");
-            _fallback.Load(s);
+            using System.IO.Stream s = open(name);
+            optimizer.Load(s);
         }
         // The schedules set the optimizers' learning rates for the restored position.
         if (_primaryScheduler != null)
@@ -270,18 +270,14 @@ internal sealed class LoopOptimizer : IDisposable
     public void ContinueFrom(TrainedOptimizerState state)
     {
         string option = nameof(TorchTrainerOptions.ContinueWithOptimizerState);
-        string[] expected = OptimizerEntries().Select(e => e.Name).ToArray();
+        string[] expected = NamedOptimizers().Select(e => e.Name).ToArray();
         if (!expected.OrderBy(n => n, StringComparer.Ordinal).SequenceEqual(state.Names.OrderBy(n => n, StringComparer.Ordinal), StringComparer.Ordinal))
         {
             throw new ArgumentException(
                 $"{option}: the model's optimizer state has entries {string.Join(", ", state.Names)}, this fit's optimizer {string.Join(", ", expected)}.", option);
         }
-        foreach ((string name, Optimizer? optimizer) in new[] { ("optimizer", _primary), ("fallback_optimizer", _fallback) })
+        foreach ((string name, Optimizer optimizer) in NamedOptimizers())
         {
-            if (optimizer == null)
-            {
-                continue;
-            }
             using System.IO.Stream stream = state.Open(name)!;
             try
             {
