@@ -1,4 +1,4 @@
-"""Writes golden/resize: torchvision's antialiased bilinear resize of a few deterministic images.
+"""Writes test/TestData/torchvision-resize: torchvision's antialiased bilinear resize of a few deterministic images.
 
 Run from this folder with the Debian packages (python3-torch, python3-torchvision, python3-pil):
     /usr/bin/python3 make_resize_golden.py
