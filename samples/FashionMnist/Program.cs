@@ -1,10 +1,11 @@
 // Trains a ResNet on Fashion-MNIST (60k training images) with the optimizer of your choice, evaluates it
 // on the 10k test images, saves the model, and prints "accuracy=<test accuracy> seconds=<training seconds>".
 //   dotnet run -c Release --project samples/FashionMnist -- [--optimizer sgdm|adam|adamw|lion|lamb|lars|adan|adafactor|schedulefree|muon|sophia] [--epochs N] [--train-limit N]
-//        [--precision bf16|fp32] [--lr X] [--threads N] [--data-dir DIR] [--model PATH]
-// The recipe: CIFAR-style ResNet-18 at base width 16, mixed bfloat16, batch 128, 3% linear warmup then cosine decay,
-// random crop (padding 2) and horizontal flip; SGD with Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW
-// (lr 2e-3, weight decay 0.05), no weight decay on biases and norms.
+//        [--precision bf16|fp32] [--lr X] [--threads N] [--seed N] [--data-dir DIR] [--model PATH]
+// The recipe: CIFAR-style ResNet-18 at base width 16, mixed bfloat16, batch 128, 30 epochs, 3% linear warmup then
+// cosine decay, random crop (padding 2), horizontal flip and random erasing (p 0.25), label smoothing 0.1; SGD with
+// Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW (lr 2e-3, weight decay 0.05), no weight decay on biases and
+// norms. It was fixed before measuring (the literature's regularizers for longer runs), not tuned on the test images.
 using System;
 using System.CommandLine;
 using System.Diagnostics;
@@ -21,16 +22,17 @@ using Samples.Support;
 var dataDirOption = new Option<string>("--data-dir") { Description = "Folder of the Fashion-MNIST IDX files.", DefaultValueFactory = _ => FashionMnistData.DefaultFolder };
 var optimizerOption = new Option<string>("--optimizer") { Description = "The optimizer and its recipe: " + string.Join(", ", OptimizerFlag.Names) + ".", DefaultValueFactory = _ => "sgdm" };
 optimizerOption.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, OptimizerFlag.Names.ToArray());
-var epochsOption = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 15 };
+var epochsOption = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
 var precisionOption = new Option<string>("--precision") { Description = "Mixed bfloat16 or float32 training.", DefaultValueFactory = _ => "bf16" };
 precisionOption.AcceptOnlyFromAmong("bf16", "fp32");
 var trainLimitOption = new Option<int?>("--train-limit") { Description = "Train on the first N training images only." };
 var modelOption = new Option<string>("--model") { Description = "Where to save the model zip.", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "fashion-mnist-resnet.zip") };
 var threadsOption = new Option<int?>("--threads") { Description = "libtorch threads (default: libtorch's own choice)." };
 var lrOption = new Option<double?>("--lr") { Description = "Peak learning rate (default: 0.1 for sgdm, 2e-3 for adamw)." };
+var seedOption = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and augmentation.", DefaultValueFactory = _ => 1 };
 var command = new RootCommand("Trains a CIFAR-style ResNet-18 on Fashion-MNIST, evaluates it on the 10k test images and saves it.")
 {
-    dataDirOption, optimizerOption, epochsOption, precisionOption, trainLimitOption, modelOption, threadsOption, lrOption,
+    dataDirOption, optimizerOption, epochsOption, precisionOption, trainLimitOption, modelOption, threadsOption, lrOption, seedOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -44,8 +46,9 @@ int epochs = arguments.GetValue(epochsOption);
 string precision = arguments.GetRequiredValue(precisionOption);
 int? trainLimit = arguments.GetValue(trainLimitOption);
 string modelPath = arguments.GetRequiredValue(modelOption);
+int seed = arguments.GetValue(seedOption);
 
-var ml = new MLContext(seed: 1);
+var ml = new MLContext(seed: seed);
 ml.Log += (_, e) =>
 {
     if (e.Source.StartsWith(nameof(ImageClassificationTrainer), StringComparison.Ordinal) && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info)
@@ -56,7 +59,7 @@ ml.Log += (_, e) =>
 
 IDataView train = FashionMnistData.Load(ml, dataDir, "train", trainLimit);
 IDataView test = FashionMnistData.Load(ml, dataDir, "t10k", null);
-Console.WriteLine($"Fashion-MNIST: {train.GetRowCount()} training and {test.GetRowCount()} test images, optimizer {optimizer}, {epochs} epochs, precision {precision}");
+Console.WriteLine($"Fashion-MNIST: {train.GetRowCount()} training and {test.GetRowCount()} test images, optimizer {optimizer}, {epochs} epochs, precision {precision}, seed {seed}");
 
 var options = new ImageClassificationTrainerOptions
 {
@@ -72,6 +75,9 @@ var options = new ImageClassificationTrainerOptions
     // 28x28 images: a 2-pixel shift is the useful range (4 loses too much of the garment).
     CropPadding = 2,
     HorizontalFlip = true,
+    // Regularizers for a 30-epoch run, at common values (timm's random-erasing default, Szegedy et al.'s smoothing).
+    RandomErasingProbability = 0.25,
+    LabelSmoothing = 0.1,
     // Fashion-MNIST's training-set statistics (pixels scaled to [0, 1]).
     NormalizationMean = new[] { 0.286f },
     NormalizationStd = new[] { 0.353f },
@@ -83,6 +89,7 @@ var options = new ImageClassificationTrainerOptions
         _ => throw new ArgumentException($"--precision must be bf16 or fp32 (was '{precision}')."),
     },
     Threads = arguments.GetValue(threadsOption),
+    Seed = seed,
 };
 double? learningRate = arguments.GetValue(lrOption);
 options.Optimizer = OptimizerFlag.Create(optimizer);
