@@ -60,6 +60,8 @@ public sealed class BestEpochMetricTests
             Optimizer = new SgdOptions { LearningRate = 2.0, Momentum = 0.9 },
             BestEpochMetric = BestEpochMetric.LogLoss,
             RestoreBestEpoch = true,
+            // The validation set goes straight to loop.Run below.
+            ValidationDataComesLater = true,
         };
         options.Validate();
         // nn.Linear draws its initial weights from libtorch's global generator, which earlier tests in the run advance:

@@ -111,7 +111,8 @@ public abstract class TorchTrainerOptions
 
     /// <summary>
     /// The validation metric that decides the best epoch for <see cref="EarlyStoppingPatience"/> and
-    /// <see cref="RestoreBestEpoch"/>: accuracy (default), log-loss or macro-accuracy.
+    /// <see cref="RestoreBestEpoch"/>: accuracy (default), log-loss or macro-accuracy. Another than the default needs
+    /// validation data, as <see cref="EarlyStoppingPatience"/> does.
     /// </summary>
     public BestEpochMetric BestEpochMetric { get; set; } = BestEpochMetric.Accuracy;
 
@@ -289,6 +290,13 @@ public abstract class TorchTrainerOptions
         if (!Enum.IsDefined(BestEpochMetric))
         {
             throw new ArgumentOutOfRangeException(nameof(BestEpochMetric), $"BestEpochMetric must be Accuracy, LogLoss or MacroAccuracy (was {(int)BestEpochMetric}).");
+        }
+        if (BestEpochMetric != BestEpochMetric.Accuracy && ValidationSet == null && ValidationFraction == 0 && !ValidationDataComesLater)
+        {
+            // The metric only ranks validation epochs; set without validation data it would silently do nothing.
+            throw new ArgumentException(
+                $"{nameof(BestEpochMetric)} {BestEpochMetric} needs validation data: set {nameof(ValidationSet)} or {nameof(ValidationFraction)}, or leave {nameof(BestEpochMetric)} at its default.",
+                nameof(BestEpochMetric));
         }
         string device = (Device ?? "").Trim().ToLowerInvariant();
         if (device != "cpu" && device != "auto" && device != "cuda" && !device.StartsWith("cuda:", StringComparison.Ordinal))

@@ -5,9 +5,12 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Extensions.Tests;
 
-/// <summary><see cref="TorchTrainerOptions.EarlyStoppingPatience"/> without validation data fails at Validate() instead of doing nothing.</summary>
+/// <summary>
+/// <see cref="TorchTrainerOptions.EarlyStoppingPatience"/> and a non-default <see cref="TorchTrainerOptions.BestEpochMetric"/>
+/// without validation data fail at Validate() instead of doing nothing.
+/// </summary>
 [TestClass]
-public sealed class EarlyStoppingNeedsValidationTests
+public sealed class OptionsThatNeedValidationTests
 {
     private sealed class LoopOptions : TorchTrainerOptions
     {
@@ -34,5 +37,18 @@ public sealed class EarlyStoppingNeedsValidationTests
         new LoopOptions { EarlyStoppingPatience = 2, ValidationFraction = 0.2 }.Validate();
         new LoopOptions { EarlyStoppingPatience = 2, ValidationSet = new MLContext().Data.LoadFromEnumerable(new[] { new Row() }) }.Validate();
         new LoopOptions().Validate();
+    }
+
+    [TestMethod]
+    [DataRow(BestEpochMetric.LogLoss)]
+    [DataRow(BestEpochMetric.MacroAccuracy)]
+    public void ABestEpochMetricWithoutValidationDataIsRefusedNamingTheOption(BestEpochMetric metric)
+    {
+        var ex = Assert.ThrowsExactly<ArgumentException>(new LoopOptions { BestEpochMetric = metric }.Validate);
+        Assert.AreEqual(nameof(TorchTrainerOptions.BestEpochMetric), ex.ParamName);
+        StringAssert.Contains(ex.Message, metric.ToString());
+        StringAssert.Contains(ex.Message, "ValidationFraction");
+
+        new LoopOptions { BestEpochMetric = metric, ValidationFraction = 0.2 }.Validate();
     }
 }
