@@ -10,10 +10,11 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace Microsoft.ML.Extensions.Tests;
 
 /// <summary>
-/// The optimizers with extra loop state (Muon's AdamW fallback, Schedule-Free's averaged point, SophiaG's Hessian
-/// estimate and step count) resume bit for bit too: a run canceled with <c>MLContext.CancelExecution</c> after epoch 1 and
-/// fitted again with the same options continues from its newest checkpoint (step 10 of epoch 1, one every 5 steps) to the
-/// weights of an uninterrupted run.
+/// Every optimizer other than SGD and AdamW (whose resume the killed-process tests prove) resumes bit for bit too: those
+/// with extra loop state (Muon's AdamW fallback, Schedule-Free's averaged point, SophiaG's Hessian estimate and step
+/// count) and those whose state is only their own (Adam, Lion, LAMB, LARS, Adan, Adafactor's factored moments). A run
+/// canceled with <c>MLContext.CancelExecution</c> after epoch 1 and fitted again with the same options continues from
+/// its newest checkpoint (step 10 of epoch 1, one every 5 steps) to the weights of an uninterrupted run.
 /// </summary>
 [TestClass]
 public sealed class CanceledRunResumeTests
@@ -23,6 +24,12 @@ public sealed class CanceledRunResumeTests
         new object[] { "Muon" },
         new object[] { "ScheduleFree" },
         new object[] { "Sophia" },
+        new object[] { "Adam" },
+        new object[] { "Lion" },
+        new object[] { "Lamb" },
+        new object[] { "Lars" },
+        new object[] { "Adan" },
+        new object[] { "Adafactor" },
     };
 
     [TestMethod]
@@ -49,7 +56,14 @@ public sealed class CanceledRunResumeTests
         {
             "Muon" => new MuonOptions(),
             "ScheduleFree" => new ScheduleFreeAdamWOptions { LearningRate = 2e-3 },
-            _ => new SophiaOptions { LearningRate = 1e-3, HessianUpdateInterval = 4 },
+            "Sophia" => new SophiaOptions { LearningRate = 1e-3, HessianUpdateInterval = 4 },
+            "Adam" => new AdamOptions { LearningRate = 1e-3, WeightDecay = 1e-4 },
+            "Lion" => new LionOptions { LearningRate = 1e-4 },
+            "Lamb" => new LambOptions { LearningRate = 1e-3 },
+            "Lars" => new LarsOptions { LearningRate = 0.1 },
+            "Adan" => new AdanOptions { LearningRate = 1e-3 },
+            "Adafactor" => new AdafactorOptions { LearningRate = 1e-2 },
+            _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, "no options for this optimizer"),
         };
         options.CheckpointEvery = 5;
         return options;
