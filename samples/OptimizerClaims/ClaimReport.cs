@@ -33,10 +33,7 @@ internal static class ClaimReport
         int colour = 0;
         foreach (var (optimizer, points) in MeansBy(runs, r => r.LearningRate))
         {
-            var line = plot.Add.Scatter(points.Select(p => Math.Log10(p.Key)).ToArray(), points.Select(p => 100 * p.Accuracy).ToArray(), Palette[colour++ % Palette.Length]);
-            line.LegendText = Display(optimizer);
-            line.LineWidth = 2;
-            line.MarkerSize = 6;
+            AddLine(plot, points.Select(p => Math.Log10(p.Key)), points.Select(p => 100 * p.Accuracy), optimizer, Palette[colour++ % Palette.Length]);
             int best = IndexOfMax(points.Select(p => p.Accuracy).ToArray());
             int lo = best, hi = best;
             while (lo > 0 && points[lo - 1].Accuracy >= points[best].Accuracy - BandPoints / 100)
@@ -67,10 +64,7 @@ internal static class ClaimReport
         int colour = 0;
         foreach (var (optimizer, points) in MeansBy(runs, r => r.BatchSize))
         {
-            var line = plot.Add.Scatter(points.Select(p => Math.Log2(p.Key)).ToArray(), points.Select(p => 100 * p.Accuracy).ToArray(), Palette[colour++ % Palette.Length]);
-            line.LegendText = Display(optimizer);
-            line.LineWidth = 2;
-            line.MarkerSize = 6;
+            AddLine(plot, points.Select(p => Math.Log2(p.Key)), points.Select(p => 100 * p.Accuracy), optimizer, Palette[colour++ % Palette.Length]);
             var cells = batchSizes.Select(b => points.FirstOrDefault(p => p.Key == b) is { } p
                 ? $"{p.Accuracy:F4} (lr {runs.First(r => r.Optimizer == optimizer && r.BatchSize == b).LearningRate:G3})" : "—");
             summary.WriteLine($"| {Display(optimizer)} | {string.Join(" | ", cells)} |");
@@ -97,12 +91,8 @@ internal static class ClaimReport
         foreach (var (optimizer, points) in curves)
         {
             Color c = Palette[colour++ % Palette.Length];
-            var a = accuracy.Add.Scatter(points.Select(p => p.Key).ToArray(), points.Select(p => 100 * p.Accuracy).ToArray(), c);
-            a.LegendText = Display(optimizer);
-            a.LineWidth = 2;
-            var l = loss.Add.Scatter(points.Select(p => p.Key).ToArray(), points.Select(p => p.LogLoss).ToArray(), c);
-            l.LegendText = Display(optimizer);
-            l.LineWidth = 2;
+            AddLine(accuracy, points.Select(p => p.Key), points.Select(p => 100 * p.Accuracy), optimizer, c);
+            AddLine(loss, points.Select(p => p.Key), points.Select(p => p.LogLoss), optimizer, c);
             summary.WriteLine($"| {Display(optimizer)} | {string.Join(" | ", points.Select(p => $"{p.Accuracy:F4} ({p.LogLoss:F3})"))} |");
         }
         summary.WriteLine();
@@ -180,6 +170,15 @@ internal static class ClaimReport
         "sophia" => "SophiaG",
         _ => flag,
     };
+
+    /// <summary>One optimizer's line, with markers at the measured settings.</summary>
+    private static void AddLine(Plot plot, IEnumerable<double> x, IEnumerable<double> y, string optimizer, Color colour)
+    {
+        var line = plot.Add.Scatter(x.ToArray(), y.ToArray(), colour);
+        line.LegendText = Display(optimizer);
+        line.LineWidth = 2;
+        line.MarkerSize = 6;
+    }
 
     private static Plot NewPlot(string title, string xLabel, string yLabel)
     {
