@@ -165,14 +165,5 @@ public sealed class ContinueWithOptimizerStateTests
         StringAssert.Contains(cut.Message, TorchClassificationTransformer.PayloadName);
     }
 
-    /// <summary>The first exception in the chain that is not ML.NET's or reflection's wrapper.</summary>
-    private static Exception LoadError(string path)
-    {
-        Exception error = Assert.Throws<Exception>(() => new MLContext(seed: 2).Model.Load(path, out _));
-        while (error is System.Reflection.TargetInvocationException && error.InnerException != null)
-        {
-            error = error.InnerException;
-        }
-        return error;
-    }
+    private static Exception LoadError(string path) => UnwrappedException.Of(() => new MLContext(seed: 2).Model.Load(path, out _));
 }

@@ -27,17 +27,7 @@ public sealed class SavedModelIntegrityTests
     private static void RewritePayload(string path, Func<byte[], byte[]> change) =>
         ZipEntryRewrite.Rewrite(path, TorchClassificationTransformer.PayloadName, change);
 
-    /// <summary>The first exception in the chain that is not ML.NET's or reflection's wrapper.</summary>
-    private static Exception LoadError(string path)
-    {
-        var fresh = new MLContext(seed: 2);
-        Exception error = Assert.Throws<Exception>(() => fresh.Model.Load(path, out _));
-        while (error is System.Reflection.TargetInvocationException && error.InnerException != null)
-        {
-            error = error.InnerException;
-        }
-        return error;
-    }
+    private static Exception LoadError(string path) => UnwrappedException.Of(() => new MLContext(seed: 2).Model.Load(path, out _));
 
     [TestMethod]
     public void AFlippedWeightByteFailsTheChecksumNamingTheEntry()
