@@ -200,7 +200,9 @@ internal static class ClaimReport
         {
             MinorTickGenerator = log2 ? new ScottPlot.TickGenerators.EvenlySpacedMinorTickGenerator(1) : new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             IntegerTicksOnly = true,
-            LabelFormatter = v => value(Math.Round(v)).ToString("G3", CultureInfo.InvariantCulture),
+            LabelFormatter = v => !log2 && v < 0
+                ? string.Create(CultureInfo.InvariantCulture, $"1e{Math.Round(v):0}")
+                : value(Math.Round(v)).ToString("G4", CultureInfo.InvariantCulture),
         };
 
     private static int IndexOfMax(double[] values)

@@ -5,7 +5,8 @@
 //                       of each optimizer's best (LAMB and LARS too, for the large-batch claim's starting rates). Model:
 //                       the batch-norm MLP of samples/DecoupledWeightDecay.
 //  --claim large-batch  LAMB and LARS keep accuracy at large batches where AdamW and SGD-m lose it: batch 128 to 4,096 at
-//                       a fixed epoch budget, learning rate scaled linearly from its batch-128 value (--base-from: the
+//                       a fixed epoch budget, learning rate scaled linearly (or, --scaling sqrt, by the square root of the
+//                       batch ratio, as the LAMB paper does) from its batch-128 value (--base-from: the
 //                       best of an lr-sweep, so that every optimizer starts tuned). Same MLP, all 60,000 images.
 //  --claim curves       (b) AdamW makes faster early progress, tuned SGD-m generalizes as well or better on the CNN: test
 //                       accuracy and loss after every epoch of the Fashion-MNIST sample's ResNet, both optimizers at the
@@ -39,11 +40,13 @@ var optimizersOption = new Option<string?>("--optimizers") { Description = "Comm
 var learningRatesOption = new Option<string?>("--learning-rates") { Description = "lr-sweep: comma-separated learning rates (default: half decades 1e-5 .. 1)." };
 var batchSizesOption = new Option<string?>("--batch-sizes") { Description = "large-batch: comma-separated batch sizes (default: 128,256,512,1024,2048,4096)." };
 var baseFromOption = new Option<string?>("--base-from") { Description = "large-batch: take each optimizer's batch-128 learning rate from the best of an lr-sweep runs.csv (default: the --optimizer recipe's)." };
+var scalingOption = new Option<string>("--scaling") { Description = "large-batch: how the learning rate grows with the batch: linear (Goyal et al.) or sqrt (the LAMB paper's).", DefaultValueFactory = _ => "linear" };
+scalingOption.AcceptOnlyFromAmong("linear", "sqrt");
 var replotOption = new Option<string?>("--replot") { Description = "Redraw the figure and summary from an earlier runs.csv, without training." };
 var command = new RootCommand("The seeds' optimizer claims measured on Fashion-MNIST: learning-rate sensitivity, large batches, learning curves.")
 {
     claimOption, dataDirOption, outOption, seedsOption, threadsOption, epochsOption, trainLimitOption, optimizersOption,
-    learningRatesOption, batchSizesOption, baseFromOption, replotOption,
+    learningRatesOption, batchSizesOption, baseFromOption, scalingOption, replotOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -111,8 +114,9 @@ var total = Stopwatch.StartNew();
 var settings = claim switch
 {
     "lr-sweep" => optimizers.SelectMany(o => learningRates.Select(lr => (Optimizer: o, LearningRate: (double?)lr, BatchSize: 128))).ToList(),
-    // Linear scaling (Goyal et al. 2017): the batch-128 rate times batch / 128.
-    "large-batch" => optimizers.SelectMany(o => batchSizes.Select(b => (Optimizer: o, LearningRate: (double?)(baseLearningRates[o] * b / 128), BatchSize: b))).ToList(),
+    // Linear scaling (Goyal et al. 2017): the batch-128 rate times batch / 128; sqrt (You et al. 2020, LAMB): times its square root.
+    "large-batch" => optimizers.SelectMany(o => batchSizes.Select(b => (Optimizer: o, LearningRate: (double?)(baseLearningRates[o]
+        * (arguments.GetRequiredValue(scalingOption) == "sqrt" ? Math.Sqrt(b / 128.0) : b / 128.0)), BatchSize: b))).ToList(),
     _ => optimizers.Select(o => (Optimizer: o, LearningRate: (double?)null, BatchSize: 128)).ToList(),
 };
 foreach (var setting in settings)
