@@ -1,4 +1,4 @@
-// The seeds' claims about AdamW and SGD-momentum (and the large-batch claim of LAMB and LARS), measured on Fashion-MNIST
+// The claims this project started from about AdamW and SGD-momentum (and the large-batch claim of LAMB and LARS), measured on Fashion-MNIST
 // with the same models as the other samples:
 //  --claim lr-sweep     (c) AdamW is less sensitive to the learning rate: test accuracy over a wide log grid of learning
 //                       rates for SGD-m, AdamW, Lion and Schedule-Free AdamW, and the width of the band within 1 point
@@ -43,7 +43,7 @@ var baseFromOption = new Option<string?>("--base-from") { Description = "large-b
 var scalingOption = new Option<string>("--scaling") { Description = "large-batch: how the learning rate grows with the batch: linear (Goyal et al.) or sqrt (the LAMB paper's).", DefaultValueFactory = _ => "linear" };
 scalingOption.AcceptOnlyFromAmong("linear", "sqrt");
 var replotOption = new Option<string?>("--replot") { Description = "Redraw the figure and summary from an earlier runs.csv, without training." };
-var command = new RootCommand("The seeds' optimizer claims measured on Fashion-MNIST: learning-rate sensitivity, large batches, learning curves.")
+var command = new RootCommand("The optimizer claims this project started from, measured on Fashion-MNIST: learning-rate sensitivity, large batches, learning curves.")
 {
     claimOption, dataDirOption, outOption, seedsOption, threadsOption, epochsOption, trainLimitOption, optimizersOption,
     learningRatesOption, batchSizesOption, baseFromOption, scalingOption, replotOption,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seeds' claims about optimizers, measured on Fashion-MNIST: installs the data (Debian package) if needed, trains,
+# The claims about optimizers this project started from, measured on Fashion-MNIST: installs the data (Debian package) if needed, trains,
 # and writes runs.csv, a figure and summary.txt per claim.
 # Usage: samples/OptimizerClaims/run.sh --claim lr-sweep|large-batch|curves [--out DIR] [--seeds N] [--epochs N]
 #        [--train-limit N] [--threads N] [--optimizers a,b,..] [--learning-rates a,b,..] [--batch-sizes a,b,..]
