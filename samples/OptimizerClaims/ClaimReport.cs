@@ -52,11 +52,11 @@ internal static class ClaimReport
         return Finish(summary, runs, outDir);
     }
 
-    /// <summary>Accuracy against batch size (learning rate scaled linearly with it), one line per optimizer.</summary>
+    /// <summary>Accuracy against batch size (learning rate scaled with it), one line per optimizer.</summary>
     public static string LargeBatch(IReadOnlyList<ClaimRun> runs, string outDir)
     {
         var summary = new StringWriter(CultureInfo.InvariantCulture);
-        var plot = NewPlot("Test accuracy against batch size (learning rate scaled linearly)", "batch size (log scale)", "test accuracy (%)");
+        var plot = NewPlot($"Test accuracy against batch size (learning rate scaled {Scaling(runs)})", "batch size (log scale)", "test accuracy (%)");
         LogTicks(plot.Axes.Bottom, v => Math.Pow(2, v), log2: true);
         int[] batchSizes = runs.Select(r => r.BatchSize).Distinct().Order().ToArray();
         summary.WriteLine("| optimizer | " + string.Join(" | ", batchSizes.Select(b => $"batch {b}")) + " |");
@@ -73,6 +73,19 @@ internal static class ClaimReport
         plot.ShowLegend(Alignment.LowerLeft);
         plot.SavePng(Path.Combine(outDir, "accuracy-vs-batch-size.png"), 900, 560);
         return Finish(summary, runs, outDir);
+    }
+
+    /// <summary>How the runs' learning rate grew with the batch, read from the first optimizer's two smallest batches.</summary>
+    private static string Scaling(IReadOnlyList<ClaimRun> runs)
+    {
+        var sizes = runs.Where(r => r.Optimizer == runs[0].Optimizer).GroupBy(r => r.BatchSize).OrderBy(g => g.Key).Take(2).ToArray();
+        if (sizes.Length < 2)
+        {
+            return "with the batch";
+        }
+        double batchRatio = (double)sizes[1].Key / sizes[0].Key, rateRatio = sizes[1].First().LearningRate / sizes[0].First().LearningRate;
+        return Math.Abs(rateRatio - batchRatio) < 1e-9 * batchRatio ? "linearly"
+            : Math.Abs(rateRatio - Math.Sqrt(batchRatio)) < 1e-9 * batchRatio ? "by the square root" : "with the batch";
     }
 
     /// <summary>Test accuracy and test loss per epoch, one line per optimizer, and the epochs each needs to get close to its end.</summary>
@@ -191,8 +204,11 @@ internal static class ClaimReport
 
     /// <summary>Accuracy axis from a little below the worst (chance, for a diverged setting) to just above the best.</summary>
     private static void LimitAccuracyAxis(Plot plot, IReadOnlyList<ClaimRun> runs)
-        => plot.Axes.SetLimitsY(Math.Max(0, 100 * Math.Min(ChanceAccuracy, runs.Where(r => !r.Diverged).Select(r => r.TestAccuracy).DefaultIfEmpty(1).Min()) - 2),
-            100 * runs.Where(r => !r.Diverged).Select(r => r.TestAccuracy).DefaultIfEmpty(1).Max() + 2);
+    {
+        // Diverged runs are drawn at chance accuracy (see MeansBy).
+        double[] drawn = runs.Select(r => r.Diverged ? ChanceAccuracy : r.TestAccuracy).ToArray();
+        plot.Axes.SetLimitsY(Math.Max(0, 100 * drawn.Min() - 2), 100 * drawn.Max() + 2);
+    }
 
     /// <summary>ScottPlot 5 draws log axes as log data with integer ticks labelled by their value.</summary>
     private static void LogTicks(IAxis axis, Func<double, double> value, bool log2 = false)
