@@ -61,36 +61,15 @@ IDataView train = FashionMnistData.Load(ml, dataDir, "train", trainLimit);
 IDataView test = FashionMnistData.Load(ml, dataDir, "t10k", null);
 Console.WriteLine($"Fashion-MNIST: {train.GetRowCount()} training and {test.GetRowCount()} test images, optimizer {optimizer}, {epochs} epochs, precision {precision}, seed {seed}");
 
-var options = new ImageClassificationTrainerOptions
+ImageClassificationTrainerOptions options = FashionMnistRecipe.Options("Pixels", epochs);
+options.Precision = precision switch
 {
-    ImageColumnName = "Pixels",
-    ImageChannels = 1,
-    ImageHeight = 28,
-    ImageWidth = 28,
-    // Widths must be multiples of 16 (libtorch's CPU convolution backward is wrong otherwise); 16 is fast on 2 cores.
-    Architecture = ResNetArchitecture.CifarResNet18,
-    BaseWidth = 16,
-    Epochs = epochs,
-    BatchSize = 128,
-    // 28x28 images: a 2-pixel shift is the useful range (4 loses too much of the garment).
-    CropPadding = 2,
-    HorizontalFlip = true,
-    // Regularizers for a 30-epoch run, at common values (timm's random-erasing default, Szegedy et al.'s smoothing).
-    RandomErasingProbability = 0.25,
-    LabelSmoothing = 0.1,
-    // Fashion-MNIST's training-set statistics (pixels scaled to [0, 1]).
-    NormalizationMean = new[] { 0.286f },
-    NormalizationStd = new[] { 0.353f },
-    Schedule = new WarmupCosineSchedule { WarmupRatio = 0.03 },
-    Precision = precision switch
-    {
-        "bf16" => TrainingPrecision.MixedBFloat16,
-        "fp32" => TrainingPrecision.Float32,
-        _ => throw new ArgumentException($"--precision must be bf16 or fp32 (was '{precision}')."),
-    },
-    Threads = arguments.GetValue(threadsOption),
-    Seed = seed,
+    "bf16" => TrainingPrecision.MixedBFloat16,
+    "fp32" => TrainingPrecision.Float32,
+    _ => throw new ArgumentException($"--precision must be bf16 or fp32 (was '{precision}')."),
 };
+options.Threads = arguments.GetValue(threadsOption);
+options.Seed = seed;
 double? learningRate = arguments.GetValue(lrOption);
 options.Optimizer = OptimizerFlag.Create(optimizer);
 if (learningRate is double lrOverride)

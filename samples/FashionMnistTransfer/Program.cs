@@ -84,25 +84,8 @@ if (approach is "all" or "fine-tune")
 }
 if (approach is "all" or "scratch")
 {
-    var options = new ImageClassificationTrainerOptions
-    {
-        ImageColumnName = "Image",
-        ImageChannels = 1,
-        ImageHeight = 28,
-        ImageWidth = 28,
-        Architecture = ResNetArchitecture.CifarResNet18,
-        BaseWidth = 16,
-        Epochs = arguments.GetValue(scratchEpochsOption),
-        BatchSize = 128,
-        CropPadding = 2,
-        RandomErasingProbability = 0.25,
-        LabelSmoothing = 0.1,
-        NormalizationMean = new[] { 0.286f },
-        NormalizationStd = new[] { 0.353f },
-        Precision = TrainingPrecision.MixedBFloat16,
-        Schedule = new WarmupCosineSchedule { WarmupRatio = 0.03 },
-        Optimizer = new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 },
-    };
+    ImageClassificationTrainerOptions options = FashionMnistRecipe.Options("Image", arguments.GetValue(scratchEpochsOption));
+    options.Optimizer = new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 };
     Report("scratch", ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.ImageClassification(options)));
 }
 return 0;

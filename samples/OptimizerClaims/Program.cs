@@ -181,17 +181,15 @@ MlpOptions MlpRecipe(OptimizerOptions optimizer, int batchSize, int seed)
     };
 }
 
-// The Fashion-MNIST sample's recipe (samples/FashionMnist): CIFAR ResNet-18 at base width 16, mixed bfloat16, batch 128,
-// crop and flip, random erasing, label smoothing, 3% warmup then cosine decay.
-ImageClassificationTrainerOptions CnnOptions(OptimizerOptions optimizer, int seed) => new()
+// The Fashion-MNIST sample's recipe (samples/FashionMnist/FashionMnistRecipe.cs, linked).
+ImageClassificationTrainerOptions CnnOptions(OptimizerOptions optimizer, int seed)
 {
-    ImageColumnName = "Features", ImageChannels = 1, ImageHeight = 28, ImageWidth = 28,
-    Architecture = ResNetArchitecture.CifarResNet18, BaseWidth = 16, Epochs = epochs, BatchSize = 128,
-    CropPadding = 2, HorizontalFlip = true, RandomErasingProbability = 0.25, LabelSmoothing = 0.1,
-    NormalizationMean = new[] { 0.286f }, NormalizationStd = new[] { 0.353f },
-    Optimizer = optimizer, Schedule = new WarmupCosineSchedule { WarmupRatio = 0.03 },
-    Precision = TrainingPrecision.MixedBFloat16, Seed = seed, Threads = threads,
-};
+    ImageClassificationTrainerOptions options = FashionMnistRecipe.Options("Features", epochs);
+    options.Optimizer = optimizer;
+    options.Seed = seed;
+    options.Threads = threads;
+    return options;
+}
 
 double[] List(Option<string?> option, double[] fallback) => arguments.GetValue(option) is string list
     ? list.Split(',').Select(v => double.TryParse(v, NumberStyles.Float, invariant, out double x) && x > 0
