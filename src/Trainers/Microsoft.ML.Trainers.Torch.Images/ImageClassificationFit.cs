@@ -242,7 +242,7 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         return new ImageInputSpec
         {
             ColumnName = options.ImageColumnName, Kind = kind, Channels = channels, Height = height, Width = width, Mean = mean, Std = std,
-            EvaluationCropRatio = ratio,
+            EvaluationCropRatio = ratio, TestTimeFlip = options.TestTimeFlip,
         };
     }
 

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// </summary>
 public sealed class ImageClassificationModel : TorchClassificationModel, ILoadableClassificationModel<ImageClassificationModel>
 {
-    private const int FormatVersion = 3;  // 2: ResNetConfig.Padding; 3: ImageInputSpec.EvaluationCropRatio
+    private const int FormatVersion = 4;  // 2: ResNetConfig.Padding; 3: ImageInputSpec.EvaluationCropRatio; 4: ImageInputSpec.TestTimeFlip
     private readonly ResNet _network;
 
     /// <summary>Creates a freshly initialised network for <paramref name="config"/>.</summary>
@@ -55,6 +55,24 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
     public override Tensor Forward(IReadOnlyList<Tensor> inputs) => _network.forward(inputs[0]);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// With <see cref="ImageInputSpec.TestTimeFlip"/>, each image and its mirror image go through the network in one batch
+    /// and the result is the log of the sum of their probabilities, so that softmax reads their mean.
+    /// </remarks>
+    public override Tensor EvaluationForward(IReadOnlyList<Tensor> inputs)
+    {
+        if (!Input.TestTimeFlip)
+        {
+            return Forward(inputs);
+        }
+        Tensor images = inputs[0];
+        long count = images.shape[0];
+        // Eval mode: batch norm uses its running statistics, so each image's output does not depend on its batch mates.
+        Tensor logProbabilities = nn.functional.log_softmax(_network.forward(cat(new[] { images, images.flip(3) }, 0)).to(ScalarType.Float32), 1);
+        return stack(new[] { logProbabilities.narrow(0, 0, count), logProbabilities.narrow(0, count, count) }).logsumexp(0);
+    }
+
+    /// <inheritdoc />
     public override void Save(Stream stream)
     {
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
@@ -73,10 +91,11 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
         ImageInputSpec input;
         using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            // Formats 1 (before ResNetConfig.Padding) and 2 (before the evaluation crop) still load: models users saved keep working.
-            int version = ReadFormatVersion(reader, new[] { 1, 2, FormatVersion }, "image classifier");
+            // Formats 1 (before ResNetConfig.Padding), 2 (before the evaluation crop) and 3 (before the test-time flip) still
+            // load: models users saved keep working.
+            int version = ReadFormatVersion(reader, new[] { 1, 2, 3, FormatVersion }, "image classifier");
             config = ResNetConfigFormat.Read(reader, hasPadding: version >= 2);
-            input = ImageInputSpec.Read(reader, hasEvaluationCropRatio: version >= 3);
+            input = ImageInputSpec.Read(reader, hasEvaluationCropRatio: version >= 3, hasTestTimeFlip: version >= 4);
         }
         var model = new ImageClassificationModel(config, input);
         ModuleCheckpoint.Load(model._network, stream, "image classifier weights");

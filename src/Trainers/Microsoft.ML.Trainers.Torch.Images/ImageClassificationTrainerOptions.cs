@@ -129,6 +129,13 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
     /// <summary>Flip training images horizontally with probability ½.</summary>
     public bool HorizontalFlip { get; set; } = true;
 
+    /// <summary>
+    /// Test-time augmentation: validation and scoring average the class probabilities of each image and its horizontal
+    /// mirror, at twice the scoring cost; saved with the model, so <c>Transform</c> and <c>PredictionEngine</c> do it too.
+    /// Suits classes that look alike mirrored, as <see cref="HorizontalFlip"/> training assumes. Off by default.
+    /// </summary>
+    public bool TestTimeFlip { get; set; }
+
     /// <summary>Normalize each channel to zero mean and unit variance.</summary>
     public bool Normalize { get; set; } = true;
 

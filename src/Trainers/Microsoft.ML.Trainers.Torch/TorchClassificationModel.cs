@@ -87,6 +87,12 @@ public abstract class TorchClassificationModel : IDisposable
     /// <summary>Logits (batch × <see cref="ClassCount"/>) for a batch made by a featurizer or a training set.</summary>
     public abstract Tensor Forward(IReadOnlyList<Tensor> inputs);
 
+    /// <summary>
+    /// Eval-mode logits for validation and scoring: <see cref="Forward"/>, unless the model averages several views of each
+    /// input (test-time augmentation). Their softmax is the model's class probabilities.
+    /// </summary>
+    public virtual Tensor EvaluationForward(IReadOnlyList<Tensor> inputs) => Forward(inputs);
+
     /// <summary>Writes everything needed to recreate the model (configuration and weights).</summary>
     public abstract void Save(Stream stream);
 
@@ -109,7 +115,7 @@ public abstract class TorchClassificationModel : IDisposable
             onDevice.Add(t.device == Device ? t : t.to(Device));
         }
         // Softmax in float32 whatever precision the network computes in.
-        Tensor probabilities = nn.functional.softmax(Forward(onDevice).to(ScalarType.Float32), 1).cpu();
+        Tensor probabilities = nn.functional.softmax(EvaluationForward(onDevice).to(ScalarType.Float32), 1).cpu();
         return probabilities.data<float>().ToArray();
     }
 

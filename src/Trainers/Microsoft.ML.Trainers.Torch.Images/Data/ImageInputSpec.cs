@@ -42,6 +42,12 @@ public sealed record ImageInputSpec
     /// </summary>
     public double EvaluationCropRatio { get; init; } = 1;
 
+    /// <summary>
+    /// Test-time augmentation: validation and scoring average the class probabilities of each image and its horizontal mirror
+    /// (twice the scoring cost). Saved with the model.
+    /// </summary>
+    public bool TestTimeFlip { get; init; }
+
     /// <summary>Values per image.</summary>
     public int PixelCount => Channels * Height * Width;
 
@@ -73,11 +79,13 @@ public sealed record ImageInputSpec
             }
         }
         writer.Write(EvaluationCropRatio);
+        writer.Write(TestTimeFlip);
     }
 
     /// <param name="reader">Positioned at the spec.</param>
     /// <param name="hasEvaluationCropRatio">False for models saved before <see cref="EvaluationCropRatio"/> (they resized).</param>
-    internal static ImageInputSpec Read(BinaryReader reader, bool hasEvaluationCropRatio = true)
+    /// <param name="hasTestTimeFlip">False for models saved before <see cref="TestTimeFlip"/> (they scored each image once).</param>
+    internal static ImageInputSpec Read(BinaryReader reader, bool hasEvaluationCropRatio = true, bool hasTestTimeFlip = true)
     {
         string column = reader.ReadString();
         var kind = (ImageColumnKind)reader.ReadInt32();
@@ -97,16 +105,19 @@ public sealed record ImageInputSpec
         {
             throw new InvalidDataException($"Saved evaluation crop ratio {ratio} is not in (0, 1].");
         }
+        bool testTimeFlip = hasTestTimeFlip && reader.ReadBoolean();
         return new ImageInputSpec
         {
             ColumnName = column, Kind = kind, Channels = channels, Height = height, Width = width, Mean = mean, Std = std, EvaluationCropRatio = ratio,
+            TestTimeFlip = testTimeFlip,
         };
     }
 
     /// <inheritdoc />
     public override string ToString()
-        => string.Format(CultureInfo.InvariantCulture, "{0} ({1}) -> {2}x{3}x{4}, mean [{5}], std [{6}]{7}", ColumnName, Kind, Channels, Height, Width,
+        => string.Format(CultureInfo.InvariantCulture, "{0} ({1}) -> {2}x{3}x{4}, mean [{5}], std [{6}]{7}{8}", ColumnName, Kind, Channels, Height, Width,
             string.Join(", ", Mean.Select(m => m.ToString("G4", CultureInfo.InvariantCulture))),
             string.Join(", ", Std.Select(s => s.ToString("G4", CultureInfo.InvariantCulture))),
-            EvaluationCropRatio < 1 ? string.Format(CultureInfo.InvariantCulture, ", center crop of {0}x{1} (ratio {2:G4})", StoredHeight, StoredWidth, EvaluationCropRatio) : "");
+            EvaluationCropRatio < 1 ? string.Format(CultureInfo.InvariantCulture, ", center crop of {0}x{1} (ratio {2:G4})", StoredHeight, StoredWidth, EvaluationCropRatio) : "",
+            TestTimeFlip ? ", scored with its mirror image" : "");
 }

@@ -474,7 +474,7 @@ internal sealed class TrainingLoop
             ReadOnlySpan<int> indices = all.AsSpan(start, Math.Min(batchSize, data.Count - start));
             using var scope = NewDisposeScope();
             Tensor labels = Labels(data, indices, model.Device);
-            Tensor logits = model.Forward(ToDevice(data.Collate(indices, augment: false, unused), model.Device)).to(ScalarType.Float32);
+            Tensor logits = model.EvaluationForward(ToDevice(data.Collate(indices, augment: false, unused), model.Device)).to(ScalarType.Float32);
             lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64).item<double>();
             Tensor hits = logits.argmax(1).eq(labels);
             correct += hits.sum().item<long>();
