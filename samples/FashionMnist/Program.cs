@@ -6,6 +6,7 @@
 // cosine decay, random crop (padding 2), horizontal flip and random erasing (p 0.25), label smoothing 0.1; SGD with
 // Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW (lr 2e-3, weight decay 0.05), no weight decay on biases and
 // norms. It was fixed before measuring (the literature's regularizers for longer runs), not tuned on the test images.
+// Scoring averages each image with its mirror image (TestTimeFlip), chosen on held-out training images.
 using System;
 using System.CommandLine;
 using System.Diagnostics;
@@ -31,7 +32,7 @@ var threadsOption = new Option<int?>("--threads") { Description = "libtorch thre
 var lrOption = new Option<double?>("--lr") { Description = "Peak learning rate (default: 0.1 for sgdm, 2e-3 for adamw)." };
 var seedOption = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and augmentation.", DefaultValueFactory = _ => 1 };
 var holdoutOption = new Option<int>("--holdout") { Description = "Hold out about this many training images (a seeded split) and evaluate on them instead of the test images, which are then not read: for choosing options.", DefaultValueFactory = _ => 0 };
-var testTimeFlipOption = new Option<bool?>("--test-time-flip") { Description = "Score each image with its mirror image (default: the recipe's choice)." };
+var testTimeFlipOption = new Option<bool?>("--test-time-flip") { Description = "Score each image together with its mirror image (default true)." };
 var command = new RootCommand("Trains a CIFAR-style ResNet-18 on Fashion-MNIST, evaluates it on the 10k test images and saves it.")
 {
     dataDirOption, optimizerOption, epochsOption, precisionOption, trainLimitOption, modelOption, threadsOption, lrOption, seedOption, holdoutOption, testTimeFlipOption,
@@ -83,7 +84,9 @@ options.Precision = precision switch
     _ => throw new ArgumentException($"--precision must be bf16 or fp32 (was '{precision}')."),
 };
 options.Threads = arguments.GetValue(threadsOption);
-options.TestTimeFlip = arguments.GetValue(testTimeFlipOption) ?? options.TestTimeFlip;
+// Chosen on 5,039 held-out training images (README: --holdout 5000 --test-time-flip false): 0.9516 single view,
+// 0.9544 averaged with the mirror image, from the same weights.
+options.TestTimeFlip = arguments.GetValue(testTimeFlipOption) ?? true;
 options.Seed = seed;
 double? learningRate = arguments.GetValue(lrOption);
 options.Optimizer = OptimizerFlag.Create(optimizer);
