@@ -8,9 +8,12 @@ namespace Microsoft.ML.Optimizers;
 /// <summary>
 /// Per-tensor sums of squares gathered from the cache-sized pieces of <see cref="ChunkExecutor"/>: the layer-wise
 /// optimizers (LAMB, LARS) need each tensor's norm, and taking it piece by piece, while the piece is in cache, saves a
-/// pass over memory and thousands of small per-tensor operations. Each worker sums into its own row, in float64 (squares
-/// of float64 copies, so no digits are lost); <see cref="Norm"/> adds the rows in worker order, so the result does not
-/// depend on thread timing. Hand-written: libtorch has no segmented reduction that TorchSharp exposes.
+/// pass over memory and thousands of small per-tensor operations. Each piece's part of a tensor is one libtorch norm in the
+/// tensor's type (as PyTorch's references take theirs; a part is at most a cache-sized piece, which ATen's vectorized
+/// cascade sums without losing digits that matter), and the squares of those norms are summed in float64 across pieces,
+/// so a large tensor's norm does not degrade with its size. Each worker sums into its own row; <see cref="Norm"/> adds
+/// the rows in worker order, so the result does not depend on thread timing. Hand-written: libtorch has no segmented
+/// reduction that TorchSharp exposes.
 /// </summary>
 internal sealed class SlotSquares
 {
@@ -42,16 +45,15 @@ internal sealed class SlotSquares
     /// </summary>
     public void Add(Tensor piece, long offset, int firstSlot, int endSlot, int worker)
     {
-        long length = piece.shape[0];
-        Tensor wide = _bucket.Scratch(Workspace.Float64, worker, length);
-        // Squares summed by ATen's (pairwise) reduction; not BLAS dot, whose own threading would start a thread team
-        // per worker.
-        wide.copy_(piece).mul_(wide);
-        ForEachOverlap(offset, length, firstSlot, endSlot, (slot, start, count) =>
+        // One read of the piece per overlapping slot: ATen's norm kernel, not squares of a float64 copy (three passes, two
+        // of them at double width) nor BLAS dot, whose own threading would start a thread team per worker.
+        ForEachOverlap(offset, piece.shape[0], firstSlot, endSlot, (slot, start, count) =>
         {
-            using Tensor part = wide.narrow(0, start, count);
-            using Tensor sum = part.sum();
-            _sums[worker, slot] += sum.item<double>();
+            using Tensor part = piece.narrow(0, start, count);
+            using Tensor norm = part.norm(2.0f);
+            using Tensor wide = norm.to_type(ScalarType.Float64);
+            double value = wide.item<double>();
+            _sums[worker, slot] += value * value;
         });
     }
 
