@@ -119,16 +119,8 @@ static double FlipAveragedAccuracy(MLContext ml, ITransformer model, IDataView i
 {
     var mirrored = ml.Data.CreateEnumerable<PixelRow>(images, reuseRowObject: false).Select(r => new PixelRow { Label = r.Label, Pixels = Mirror(r.Pixels) });
     IDataView scored = model.Transform(images);
-    float[][] direct = scored.GetColumn<float[]>("Score").ToArray();
-    float[][] flipped = model.Transform(ml.Data.LoadFromEnumerable(mirrored)).GetColumn<float[]>("Score").ToArray();
-    uint[] keys = scored.GetColumn<uint>("Label").ToArray();
-    int correct = 0;
-    for (int i = 0; i < keys.Length; i++)
-    {
-        float[] sum = direct[i].Zip(flipped[i], (a, b) => a + b).ToArray();
-        correct += Array.IndexOf(sum, sum.Max()) == keys[i] - 1 ? 1 : 0;
-    }
-    return correct / (double)keys.Length;
+    float[][] flipped = AveragedScores.Read(model.Transform(ml.Data.LoadFromEnumerable(mirrored)));
+    return AveragedScores.Accuracy(AveragedScores.Labels(scored), AveragedScores.Read(scored), flipped).Accuracy;
 }
 
 static float[] Mirror(float[] pixels)

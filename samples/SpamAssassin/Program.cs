@@ -6,7 +6,6 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Optimizers;
 using Microsoft.ML.Trainers.Torch;
 using Microsoft.ML.Trainers.Torch.Text;
@@ -252,10 +251,15 @@ if (arguments.GetValue(ensembleOption))
     var fastTextClock = Stopwatch.StartNew();
     ITransformer fastTextModel = mapLabels.Append(ml.MulticlassClassification.Trainers.TextClassification(fastTextOptions)).Fit(trainData);
     double fastTextSeconds = fastTextClock.Elapsed.TotalSeconds;
-    IDataView scored = ml.Data.LoadFromEnumerable(validation ?? test);
-    var (bertAccuracy, _) = Accuracy(model.Transform(scored), null);
-    var (fastTextAccuracy, _) = Accuracy(fastTextModel.Transform(scored), null);
-    var (meanAccuracy, meanMacro) = Accuracy(model.Transform(scored), fastTextModel.Transform(scored));
+    // Each model scores the rows once; the three accuracies come from those scores.
+    IDataView rows = ml.Data.LoadFromEnumerable(validation ?? test);
+    IDataView bertScored = model.Transform(rows);
+    uint[] labels = AveragedScores.Labels(bertScored);
+    float[][] bertScores = AveragedScores.Read(bertScored);
+    float[][] fastTextScores = AveragedScores.Read(fastTextModel.Transform(rows));
+    double bertAccuracy = AveragedScores.Accuracy(labels, bertScores).Accuracy;
+    double fastTextAccuracy = AveragedScores.Accuracy(labels, fastTextScores).Accuracy;
+    var (meanAccuracy, meanMacro) = AveragedScores.Accuracy(labels, bertScores, fastTextScores);
     string evaluated = validation is null ? "test" : "validation";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{evaluated} accuracy: bert {bertAccuracy:F4}, fasttext {fastTextAccuracy:F4}, mean of their probabilities {meanAccuracy:F4} (macro {meanMacro:F4})"));
@@ -282,26 +286,6 @@ static FastText FastTextRecipe(int classes)
     => new() { Shape = new FastTextOptions { Buckets = 1 << 20, EmbeddingDim = 32, WordNgrams = 2, HiddenSize = classes == 3 ? 64 : 0 } };
 
 static int FastTextEpochs(int classes) => classes == 3 ? 10 : 8;
-
-// Accuracy and macro-accuracy of one scored view's predictions, or of the mean of two views' probabilities.
-static (double Accuracy, double Macro) Accuracy(IDataView scored, IDataView? other)
-{
-    float[][] scores = scored.GetColumn<float[]>("Score").ToArray();
-    float[][]? otherScores = other?.GetColumn<float[]>("Score").ToArray();
-    uint[] keys = scored.GetColumn<uint>("Label").ToArray();
-    int classCount = scores[0].Length;
-    var total = new int[classCount];
-    var correct = new int[classCount];
-    for (int i = 0; i < keys.Length; i++)
-    {
-        float[] p = otherScores is null ? scores[i] : scores[i].Zip(otherScores[i], (a, b) => a + b).ToArray();
-        int truth = (int)keys[i] - 1;
-        total[truth]++;
-        correct[truth] += Array.IndexOf(p, p.Max()) == truth ? 1 : 0;
-    }
-    double macro = Enumerable.Range(0, classCount).Where(c => total[c] > 0).Average(c => correct[c] / (double)total[c]);
-    return (correct.Sum() / (double)keys.Length, macro);
-}
 
 // A small stratified sample for fast end-to-end tests: stripped text, cut to 3,000 characters (see test/TestData/spam).
 static void WriteTestSubset(string path, IReadOnlyList<SpamAssassinEmail> emails, string[] texts)
