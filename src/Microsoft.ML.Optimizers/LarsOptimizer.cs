@@ -9,7 +9,7 @@ namespace Microsoft.ML.Optimizers;
 /// LARS over flat buffers, in the operation order of timm's <c>Lars.step</c>: per tensor, the trust ratio from two
 /// float64-accumulated norms, then the SGD momentum update. Two passes over cache-sized pieces
 /// (<see cref="ChunkExecutor"/>): the first gathers the per-tensor squares (<see cref="SlotSquares"/>), the second
-/// scales the gradients and steps.
+/// scales the gradients and steps (the momentum step by libtorch's fused SGD kernel where it runs).
 /// </summary>
 internal sealed class LarsOptimizer : FlatOptimizer<LarsOptimizer.Run>
 {
@@ -41,6 +41,13 @@ internal sealed class LarsOptimizer : FlatOptimizer<LarsOptimizer.Run>
         using Scalar mu = momentum.ToScalar();
         using Scalar oneMinusDampening = (1 - _options.Dampening).ToScalar();
         using Scalar negLr = (-lr).ToScalar();
+        // With momentum, the buffer update and the step are libtorch's fused SGD kernel on the trust-scaled gradient
+        // (weight decay 0: it is already in the gradient): one pass instead of three operations per piece.
+        jit.CompilationUnit? fusedSgd = buffers is not null && UseFusedKernels && FusedKernels.Supports(bucket.DType, bucket.Device)
+            ? FusedKernels.Sgd : null;
+        using Scalar zero = 0.0.ToScalar();
+        using Scalar lrScalar = lr.ToScalar();
+        using Scalar dampening = _options.Dampening.ToScalar();
 
         // Pass 1, piece by piece: the per-tensor squares of parameter and gradient (the sign of a maximized gradient
         // does not change its norm).
@@ -97,6 +104,12 @@ internal sealed class LarsOptimizer : FlatOptimizer<LarsOptimizer.Run>
                         using Tensor part = g.narrow(0, start, count);
                         part.mul_(trust[slot]!);
                     });
+                }
+                if (fusedSgd is not null)
+                {
+                    fusedSgd.invoke("step", new[] { p }, new[] { g }, new[] { buffers!.narrow(0, offset, length) }, zero, mu, lrScalar,
+                        dampening, _options.Nesterov, false, !segments[s].Run.HasMomentum);
+                    return;
                 }
                 if (buffers is not null)
                 {
