@@ -48,6 +48,13 @@ internal sealed class LambOptimizer : FlatOptimizer<NoRunKey>
         _clipDivisor = Math.Max(1.0, LastGradientNorm / maxNorm);
     }
 
+    private protected override bool RunsFusedKernel(FlatBucket bucket, LiveParameterGroup group) => FusedAdam(bucket) is not null;
+
+    /// <summary>libtorch's fused (L2) Adam kernel when it applies: timm's defaults, bias correction and gradient averaging.</summary>
+    private jit.CompilationUnit? FusedAdam(FlatBucket bucket) =>
+        UseFusedKernels && _options.BiasCorrection && _options.GradientAveraging && FusedKernels.Supports(bucket.DType, bucket.Device)
+            ? FusedKernels.Adam(decoupled: false) : null;
+
     private protected override void UpdatePortable(FlatBucket bucket, LiveParameterGroup group, List<Segment<NoRunKey>> segments)
     {
         double lr = group.LearningRate;
@@ -64,8 +71,7 @@ internal sealed class LambOptimizer : FlatOptimizer<NoRunKey>
         Tensor expAvgSq = bucket.EnsureState(s_expAvgSq);
         // With timm's defaults (bias correction, gradient averaging) the moments and the Adam direction are exactly
         // libtorch's fused Adam kernel run on a zeroed scratch with lr -1: one pass instead of nine operations per piece.
-        jit.CompilationUnit? fused = UseFusedKernels && _options.BiasCorrection && _options.GradientAveraging
-            && FusedKernels.Supports(bucket.DType, bucket.Device) ? FusedKernels.Adam(decoupled: false) : null;
+        jit.CompilationUnit? fused = FusedAdam(bucket);
         using Tensor? fusedStep = fused is null ? null : torch.tensor((float)step, ScalarType.Float32, bucket.Device);
         using Scalar clip = TensorNorms.InType(_clipDivisor, bucket.DType).ToScalar();
         using Scalar b1 = beta1.ToScalar();

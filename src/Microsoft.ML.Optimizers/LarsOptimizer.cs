@@ -30,6 +30,13 @@ internal sealed class LarsOptimizer : FlatOptimizer<LarsOptimizer.Run>
     // As PyTorch's SGD, the momentum buffer exists only with momentum.
     private protected override bool CreatesState(LiveParameterGroup group) => group.Momentum != 0;
 
+    // Only the momentum step runs the kernel; without momentum every operation is portable.
+    private protected override bool RunsFusedKernel(FlatBucket bucket, LiveParameterGroup group) =>
+        group.Momentum != 0 && FusedSgd(bucket) is not null;
+
+    private jit.CompilationUnit? FusedSgd(FlatBucket bucket) =>
+        UseFusedKernels && FusedKernels.Supports(bucket.DType, bucket.Device) ? FusedKernels.Sgd : null;
+
     private protected override void UpdatePortable(FlatBucket bucket, LiveParameterGroup group, List<Segment<Run>> segments)
     {
         double lr = group.LearningRate;
@@ -43,8 +50,7 @@ internal sealed class LarsOptimizer : FlatOptimizer<LarsOptimizer.Run>
         using Scalar negLr = (-lr).ToScalar();
         // With momentum, the buffer update and the step are libtorch's fused SGD kernel on the trust-scaled gradient
         // (weight decay 0: it is already in the gradient): one pass instead of three operations per piece.
-        jit.CompilationUnit? fusedSgd = buffers is not null && UseFusedKernels && FusedKernels.Supports(bucket.DType, bucket.Device)
-            ? FusedKernels.Sgd : null;
+        jit.CompilationUnit? fusedSgd = buffers is not null ? FusedSgd(bucket) : null;
         using Scalar zero = 0.0.ToScalar();
         using Scalar lrScalar = lr.ToScalar();
         using Scalar dampening = _options.Dampening.ToScalar();

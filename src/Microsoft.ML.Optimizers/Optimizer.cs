@@ -153,10 +153,10 @@ public abstract class Optimizer : IDisposable
     public IReadOnlyList<string> StateNames => StateLayout.Names;
 
     /// <summary>
-    /// Whether steps run libtorch's fused kernel (for every parameter type and device this optimizer holds) rather than
-    /// the portable path. False when <see cref="OptimizerOptions.UseFusedKernels"/> was off or no kernel applies.
+    /// Whether steps run libtorch's fused kernels (for every parameter type and device this optimizer holds) rather than
+    /// only the portable path. False when <see cref="OptimizerOptions.UseFusedKernels"/> was off or no kernel applies.
     /// </summary>
-    public bool UsesFusedKernels => _buckets.All(b => CanFuse(b));
+    public bool UsesFusedKernels => _buckets.All(b => RunsFusedKernel(b, _groups[b.GroupIndex]));
 
     /// <summary>The named state buffers each packed parameter has.</summary>
     internal StateLayout StateLayout { get; }
@@ -405,6 +405,12 @@ public abstract class Optimizer : IDisposable
 
     /// <summary>Whether a bucket's update can use a fused kernel (default: no).</summary>
     private protected virtual bool CanFuse(FlatBucket bucket) => false;
+
+    /// <summary>
+    /// Whether a bucket's steps run a libtorch fused kernel (default: <see cref="CanFuse"/>); optimizers that run one for
+    /// part of their update (LAMB's moments, LARS's momentum step) say so themselves.
+    /// </summary>
+    private protected virtual bool RunsFusedKernel(FlatBucket bucket, LiveParameterGroup group) => CanFuse(bucket);
 
     /// <summary>Whether an update creates the tensors' state (default: yes; SGD without momentum keeps none).</summary>
     private protected virtual bool CreatesState(LiveParameterGroup group) => true;

@@ -26,6 +26,7 @@ public sealed class LayerwiseTrustRatioTests
         yield return new object[] { "adaptive L2, global clip", new LambOptions { LearningRate = 0.01, WeightDecay = 0.1, MaxGradNorm = 50.0 } };
         yield return new object[] { "decoupled, trust clip, maximize", new LambOptions { LearningRate = 0.02, WeightDecay = 0.05, DecoupledDecay = true, TrustClip = true, Maximize = true } };
         yield return new object[] { "no decay, always adapt, no clip", new LambOptions { LearningRate = 0.01, AlwaysAdapt = true, MaxGradNorm = null } };
+        yield return new object[] { "adaptive L2, portable path", new LambOptions { LearningRate = 0.01, WeightDecay = 0.1, UseFusedKernels = false } };
     }
 
     public static IEnumerable<object[]> LarsCases()
@@ -33,6 +34,7 @@ public sealed class LayerwiseTrustRatioTests
         yield return new object[] { "momentum, decay", new LarsOptions { LearningRate = 0.1, Momentum = 0.9, WeightDecay = 1e-3 } };
         yield return new object[] { "nesterov, trust clip", new LarsOptions { LearningRate = 0.5, Momentum = 0.9, WeightDecay = 1e-2, Nesterov = true, TrustClip = true } };
         yield return new object[] { "dampening, maximize", new LarsOptions { LearningRate = 0.1, Momentum = 0.5, Dampening = 0.25, WeightDecay = 1e-3, Maximize = true } };
+        yield return new object[] { "momentum, portable path", new LarsOptions { LearningRate = 0.1, Momentum = 0.9, WeightDecay = 1e-3, UseFusedKernels = false } };
     }
 
     [TestMethod]
@@ -49,6 +51,28 @@ public sealed class LayerwiseTrustRatioTests
     {
         var reference = new PerTensorLars(options);
         Check(name, options, reference.Step);
+    }
+
+    [TestMethod]
+    public void UsesFusedKernelsSaysWhetherAKernelRuns()
+    {
+        // LAMB runs the fused Adam kernel only with timm's defaults (bias correction, gradient averaging); LARS runs the
+        // fused SGD kernel only with momentum.
+        (string Name, OptimizerOptions Options, bool Fused)[] cases =
+        {
+            ("LAMB", new LambOptions(), true),
+            ("LAMB without bias correction", new LambOptions { BiasCorrection = false }, false),
+            ("LAMB portable", new LambOptions { UseFusedKernels = false }, false),
+            ("LARS momentum", new LarsOptions { Momentum = 0.9 }, true),
+            ("LARS no momentum", new LarsOptions { Momentum = 0 }, false),
+            ("LARS portable", new LarsOptions { Momentum = 0.9, UseFusedKernels = false }, false),
+        };
+        foreach ((string name, OptimizerOptions options, bool fused) in cases)
+        {
+            using DisposeScope scope = NewDisposeScope();
+            using Optimizer optimizer = options.Create(TestModels.Parameters(s_shapes, ScalarType.Float32, seed: 7));
+            Assert.AreEqual(fused, optimizer.UsesFusedKernels, name);
+        }
     }
 
     private static void Check(string name, OptimizerOptions options, Action<double[][], double[]?[]> referenceStep)
