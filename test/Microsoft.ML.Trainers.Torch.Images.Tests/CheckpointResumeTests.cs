@@ -69,6 +69,7 @@ public sealed class CheckpointResumeTests
         var e = Assert.ThrowsExactly<InvalidOperationException>(() => Fit(otherRate, 192));
         StringAssert.Contains(e.Message, "CheckpointFolder");
         StringAssert.Contains(e.Message, "Optimizer.LearningRate is 0.05 in the checkpoint and 0.1 now");
+        StringAssert.DoesNotMatch(e.StackTrace!, ReadingOrTraining, "other options are found before any image is read");
 
         e = Assert.ThrowsExactly<InvalidOperationException>(() => Fit(OneEpoch(folder), 128));
         StringAssert.Contains(e.Message, "data.training_rows is 145 in the checkpoint and 95 now");
@@ -102,9 +103,30 @@ public sealed class CheckpointResumeTests
         var e = Assert.ThrowsExactly<InvalidDataException>(() => Fit(OneEpoch(folder), 192));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "corrupt");
+        StringAssert.DoesNotMatch(e.StackTrace!, ReadingOrTraining, "checked before any image is read");
         CollectionAssert.AreEqual(cut, File.ReadAllBytes(path), "the damaged checkpoint is left as it was");
         Assert.AreEqual(1, Directory.GetFiles(folder).Length);
     }
+
+    [TestMethod]
+    public void ACheckpointWithAFlippedByteFailsBeforeAnyImageIsRead()
+    {
+        string folder = Path.Combine(TestData.NewTempDir(), "checkpoints");
+        Fit(OneEpoch(folder), 192);
+        string path = Directory.GetFiles(folder).Single();
+        byte[] bytes = File.ReadAllBytes(path);
+        // The middle of the file lies inside the model's tensors (the zip is uncompressed, state.json comes last).
+        bytes[bytes.Length / 2] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => Fit(OneEpoch(folder), 192));
+        StringAssert.Contains(e.Message, path);
+        StringAssert.Contains(e.Message, "corrupt");
+        StringAssert.DoesNotMatch(e.StackTrace!, ReadingOrTraining, "checked before any image is read");
+        CollectionAssert.AreEqual(bytes, File.ReadAllBytes(path), "the damaged checkpoint is left as it was");
+    }
+
+    private static readonly Regex ReadingOrTraining = new("ReadTrainingSet|TrainingLoop");
 
     private static Microsoft.ML.Trainers.Torch.Images.ImageClassificationTrainerOptions OneEpoch(string folder)
     {

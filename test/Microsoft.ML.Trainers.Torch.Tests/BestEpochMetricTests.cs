@@ -10,7 +10,10 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Extensions.Tests;
 
-/// <summary>The metric that picks the best epoch: log-loss restores the lowest-loss epoch; macro-accuracy is mean per-class recall.</summary>
+/// <summary>
+/// The metric that picks the best epoch and stops early: log-loss restores the lowest-loss epoch; macro-accuracy is mean
+/// per-class recall; each of the three follows its own values.
+/// </summary>
 [TestClass]
 public sealed class BestEpochMetricTests
 {
@@ -91,6 +94,65 @@ public sealed class BestEpochMetricTests
         Assert.AreEqual(expected, macro, 1e-12);
         Assert.AreNotEqual(accuracy, macro, "imbalanced classes: macro differs from micro here");
         Assert.IsTrue(history.All(h => h.ValidationMacroAccuracy.HasValue), epochs);
+    }
+
+    [TestMethod]
+    [DataRow(BestEpochMetric.Accuracy)]
+    [DataRow(BestEpochMetric.LogLoss)]
+    [DataRow(BestEpochMetric.MacroAccuracy)]
+    public void EachMetricPicksTheBestEpochAndStopsEarlyByItsOwnValues(BestEpochMetric metric)
+    {
+        var ml = new MLContext(seed: 1);
+        const int patience = 3;
+        var options = new LoopOptions
+        {
+            Epochs = 16,
+            BatchSize = 8,
+            Optimizer = new SgdOptions { LearningRate = 2.0, Momentum = 0.9 },
+            BestEpochMetric = metric,
+            RestoreBestEpoch = true,
+            EarlyStoppingPatience = patience,
+            ValidationDataComesLater = true,
+        };
+        options.Validate();
+        random.manual_seed(5);
+        using var model = new LinearTestModel("Features", 4, 3);
+        using IChannel channel = ((IHostEnvironment)ml).Start("test");
+        var loop = new TrainingLoop(ml, channel, options);
+        var validation = new NoisySet(60, seed: 9);
+        IReadOnlyList<EpochMetrics> history = loop.Run(model, new NoisySet(96, seed: 4), validation, CPU);
+        string epochs = string.Join("\n", history);
+
+        // The same rule computed from the logged metrics: higher score wins, a tie goes to the lower loss; stop after
+        // `patience` epochs without a better one.
+        double Score(EpochMetrics m) => metric switch
+        {
+            BestEpochMetric.LogLoss => -m.ValidationLoss!.Value,
+            BestEpochMetric.MacroAccuracy => m.ValidationMacroAccuracy!.Value,
+            _ => m.ValidationAccuracy!.Value,
+        };
+        EpochMetrics best = history[0];
+        int without = 0, expectedEpochs = options.Epochs;
+        foreach (EpochMetrics m in history.Skip(1))
+        {
+            if (Score(m) > Score(best) || (Score(m) == Score(best) && m.ValidationLoss < best.ValidationLoss))
+            {
+                best = m;
+                without = 0;
+            }
+            else if (++without >= patience)
+            {
+                expectedEpochs = m.Epoch;
+                break;
+            }
+        }
+        Assert.AreEqual(expectedEpochs, history.Count, "stopped by the metric's own values:\n" + epochs);
+        Assert.IsTrue(history.Count < options.Epochs, "early stopping is observable:\n" + epochs);
+        Assert.AreNotEqual(history.Count, best.Epoch, "the restore is observable:\n" + epochs);
+        (double loss, double accuracy, double macro) = loop.Evaluate(model, validation);
+        Assert.AreEqual(best.ValidationLoss!.Value, loss, 1e-9, $"restored epoch {best.Epoch}:\n" + epochs);
+        Assert.AreEqual(best.ValidationAccuracy!.Value, accuracy, 1e-12);
+        Assert.AreEqual(best.ValidationMacroAccuracy!.Value, macro, 1e-12);
     }
 
     [TestMethod]

@@ -10,7 +10,10 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Extensions.Tests;
 
-/// <summary>The training loop on a set with one corrupt (NaN) example: stop by default, skip and count in skip mode.</summary>
+/// <summary>
+/// The training loop on a set with one corrupt (NaN) example, or a model whose gradient is NaN under a finite loss: stop
+/// at that step by default, skip and count in skip mode.
+/// </summary>
 [TestClass]
 public sealed class NonFiniteStepTests
 {
@@ -18,18 +21,21 @@ public sealed class NonFiniteStepTests
     {
     }
 
-    /// <summary>32 separable examples of 4 features, example 3 holding a NaN.</summary>
+    /// <summary>32 separable examples of 4 features, example 3 (by default) holding a NaN.</summary>
     private sealed class CorruptSet : ITrainingSet
     {
         private readonly float[][] _features;
         private readonly int[] _labels;
 
-        public CorruptSet()
+        public CorruptSet(int? nanRow = 3)
         {
             var random = new Random(5);
             _labels = Enumerable.Range(0, 32).Select(i => i % 2).ToArray();
             _features = _labels.Select(l => Enumerable.Range(0, 4).Select(_ => (float)(random.NextDouble() + 2 * l)).ToArray()).ToArray();
-            _features[3][2] = float.NaN;
+            if (nanRow is int row)
+            {
+                _features[row][2] = float.NaN;
+            }
         }
 
         public int Count => _labels.Length;
@@ -76,6 +82,64 @@ public sealed class NonFiniteStepTests
         Assert.IsTrue(double.IsNaN(error.Loss), error.Message);
         Assert.AreEqual(0.1, error.LearningRate, 1e-12);
         StringAssert.Contains(error.Message, "epoch 1, step 1");
+    }
+
+    /// <summary>
+    /// Logits sqrt(z²) of a zero-initialised linear layer: every logit is 0 (a finite loss, ln 2), while the gradient is
+    /// sqrt'(0) · 2z = ∞ · 0 = NaN, the case a loss check alone lets through.
+    /// </summary>
+    private sealed class NaNGradientModel : TorchClassificationModel
+    {
+        private readonly TorchSharp.Modules.Linear _linear = nn.Linear(4, 2);
+
+        public NaNGradientModel() : base(2)
+        {
+            using (no_grad())
+            {
+                _linear.weight!.zero_();
+                _linear.bias!.zero_();
+            }
+        }
+
+        public override nn.Module Network => _linear;
+
+        public override IReadOnlyList<string> InputColumnNames => new[] { "Features" };
+
+        public override void CheckInputSchema(Microsoft.ML.DataViewSchema schema) => throw new NotSupportedException();
+
+        public override IBatchFeaturizer CreateFeaturizer(Microsoft.ML.DataViewRow row) => throw new NotSupportedException();
+
+        public override Tensor Forward(IReadOnlyList<Tensor> inputs)
+        {
+            Tensor z = _linear.forward(inputs[0]);
+            return z.mul(z).sqrt();
+        }
+
+        public override void Save(System.IO.Stream stream) => throw new NotSupportedException();
+    }
+
+    [TestMethod]
+    public void ANonFiniteGradientWithAFiniteLossStopsAtItsOwnStepWithoutClipping()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = new LoopOptions { Epochs = 1, BatchSize = 8, Shuffle = false, Optimizer = new SgdOptions { LearningRate = 0.1 } };
+        options.Validate();
+        Assert.IsNull(options.GradientClipNorm);
+        using var model = new NaNGradientModel();
+        using IChannel channel = ((IHostEnvironment)ml).Start("test");
+        var loop = new TrainingLoop(ml, channel, options);
+        var set = new CorruptSet(nanRow: null);
+
+        var error = Assert.ThrowsExactly<TrainingDivergedException>(() => loop.Run(model, set, null, CPU));
+        Assert.AreEqual(1, error.Epoch);
+        Assert.AreEqual(1, error.Step);
+        Assert.AreEqual(Math.Log(2), error.Loss, 1e-6, "the loss is finite");
+        Assert.IsTrue(error.GradientNorm is double norm && !double.IsFinite(norm), error.Message);
+        StringAssert.Contains(error.Message, "gradient norm");
+        foreach (var p in model.Network.parameters())
+        {
+            Assert.AreEqual(0.0, p.abs().sum().item<float>(), "the bad step was not applied");
+        }
     }
 
     [TestMethod]

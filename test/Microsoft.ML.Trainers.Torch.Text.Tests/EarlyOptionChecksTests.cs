@@ -33,18 +33,20 @@ public sealed class EarlyOptionChecksTests
     }
 
     [TestMethod]
-    public void AWarmupLongerThanTheRunFailsBeforeAnyTextIsRead()
+    [DataRow(0.0, 8, DisplayName = "every row trains: 64 rows in batches of 16, 8 steps in all")]
+    [DataRow(0.25, 6, DisplayName = "ValidationFraction 0.25 holds 16 rows out: 48 rows, 6 steps in all")]
+    public void AWarmupLongerThanTheRunFailsBeforeAnyTextIsRead(double validationFraction, int totalSteps)
     {
         var ml = new MLContext(seed: 1);
         var options = TextClassificationTrainerTests.SmallFastText(epochs: 2);
-        // 64 rows in batches of 16: 8 steps in all.
+        options.ValidationFraction = validationFraction;
         options.Schedule = new WarmupCosineSchedule { WarmupSteps = 100 };
         var trainer = ml.MulticlassClassification.Trainers.TextClassification(options);
         IDataView data = TextTestData.MapLabel(ml).Fit(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(64, seed: 3)))
             .Transform(ml.Data.LoadFromEnumerable(TextTestData.Sentiment(64, seed: 3)));
 
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => trainer.Fit(data));
-        StringAssert.Contains(error.Message, "total number of steps 8");
+        StringAssert.Contains(error.Message, $"total number of steps {totalSteps}");
         StringAssert.DoesNotMatch(error.StackTrace!, new System.Text.RegularExpressions.Regex("ReadTrainingSet|TrainingLoop"), "checked before reading");
     }
 }

@@ -154,6 +154,7 @@ public sealed class TextTrainerBadInputTests
     {
         var e = Assert.Throws<CheckpointMismatchException>(() => FitWithEditedConfig("\"intermediate_size\": 64", "\"intermediate_size\": 48"));
         StringAssert.Contains(e.Message, "intermediate.dense.weight");
+        StringAssert.DoesNotMatch(e.StackTrace!, new System.Text.RegularExpressions.Regex("ReadTrainingSet|TrainingLoop"), "checked before any text is tokenized");
     }
 
     /// <summary>Fine-tunes a copy of the golden checkpoint whose config.json has <paramref name="find"/> replaced.</summary>

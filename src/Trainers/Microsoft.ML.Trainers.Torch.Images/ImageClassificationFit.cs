@@ -173,11 +173,31 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         return ImageTrainingSet.FromPaths(paths.ToArray(), classes.ToArray(), Pipeline(_spec));
     }
 
+    /// <summary>
+    /// Loads the pretrained file into a network of the model's shape (an ONNX graph is imported whole; a safetensors file
+    /// is compared by its header alone), so a file of another architecture, width or channel count fails now, before any
+    /// image is decoded, naming the file and what differs. The cost is one extra network construction.
+    /// </summary>
+    protected internal override void CheckStartingWeights(LabelKeyInfo labels, IChannel channel)
+    {
+        if (_options.PretrainedWeightsPath is not string path)
+        {
+            return;
+        }
+        using var network = new ResNet(NetworkConfig(labels, _spec.Channels));
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            ResNetOnnxImport.Load(network, path);
+            return;
+        }
+        using var reader = new SafetensorsReader(path);
+        ModuleCheckpoint.Check(network, reader, PretrainedLoadOptions(reader, labels.ClassCount));
+    }
+
     protected internal override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)
     {
         ImageInputSpec spec = ((ImageTrainingSet)trainingSet).Spec;
-        ResNetConfig config = ResNetConfig.FromArchitecture(_options.Architecture, labels.ClassCount, spec.Channels, _options.BaseWidth);
-        config = config with { ZeroInitResidual = _options.ZeroInitResidual };
+        ResNetConfig config = NetworkConfig(labels, spec.Channels);
         var model = new ImageClassificationModel(config, spec);
         try
         {
@@ -276,15 +296,25 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
             return;
         }
         using var reader = new SafetensorsReader(path);
-        bool headMatches = reader.TryGetInfo("fc.weight", out SafetensorsTensorInfo head) && head.ShapeArray[0] == classCount;
-        var options = headMatches ? new CheckpointLoadOptions() : new CheckpointLoadOptions { IgnorePrefixes = new[] { "fc." }, AllowMissing = true };
-        if (!headMatches)
+        CheckpointLoadOptions options = PretrainedLoadOptions(reader, classCount);
+        if (options.IgnorePrefixes.Count > 0)
         {
+            reader.TryGetInfo("fc.weight", out SafetensorsTensorInfo head);
             channel.Info(MessageSensitivity.None,
                 $"'{path}' has a {(head.ShapeArray is { Length: > 0 } s ? s[0] : 0)}-class head; the {classCount}-class head 'fc' is re-initialised for fine-tuning.");
         }
         ModuleCheckpoint.Load(model.Network, reader, options);
     }
+
+    /// <summary>Strict, except that a head for another number of classes is left out (and re-initialised).</summary>
+    private static CheckpointLoadOptions PretrainedLoadOptions(SafetensorsReader reader, int classCount)
+    {
+        bool headMatches = reader.TryGetInfo("fc.weight", out SafetensorsTensorInfo head) && head.ShapeArray[0] == classCount;
+        return headMatches ? new CheckpointLoadOptions() : new CheckpointLoadOptions { IgnorePrefixes = new[] { "fc." }, AllowMissing = true };
+    }
+
+    private ResNetConfig NetworkConfig(LabelKeyInfo labels, int channels)
+        => ResNetConfig.FromArchitecture(_options.Architecture, labels.ClassCount, channels, _options.BaseWidth) with { ZeroInitResidual = _options.ZeroInitResidual };
 
     /// <summary>The size of the first training image, for any dimension the options leave open.</summary>
     private static (int Height, int Width) FirstImageSize(IDataView data, string columnName, ImageColumnKind kind, int? height, int? width)

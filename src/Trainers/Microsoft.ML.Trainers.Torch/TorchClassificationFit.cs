@@ -35,6 +35,16 @@ public abstract class TorchClassificationFit
     /// </summary>
     protected internal abstract ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel);
 
+    /// <summary>
+    /// Checks, before any row is read, that the model's starting weights (a pretrained file) fit the network these options
+    /// build for <paramref name="labels"/>, throwing naming the file and each tensor that does not fit; by default nothing
+    /// needs checking. Called with the process-wide generator held (as <see cref="CreateModel"/> is), so building a network
+    /// here to compare shapes disturbs no other fit's initialisation.
+    /// </summary>
+    protected internal virtual void CheckStartingWeights(LabelKeyInfo labels, IChannel channel)
+    {
+    }
+
     /// <summary>Creates the untrained (or pretrained) model for <paramref name="labels"/>, after the seed is set.</summary>
     protected internal abstract TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel);
 

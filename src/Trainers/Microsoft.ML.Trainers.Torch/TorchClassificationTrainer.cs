@@ -70,6 +70,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         TorchClassificationFit fit = CreateFit(input, channel);
         using (TorchThreadScope.Enter(Options.Threads))
         {
+            CheckBeforeReading(fit, labels, channel, resumes: true);
             ITrainingSet all = fit.ReadTrainingSet(input, labels, channel);
             CheckTrainable(all, labels);
             (ITrainingSet train, ITrainingSet? validation) = SplitValidation(fit, all, labels, validationSet, channel);
@@ -117,6 +118,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         TorchClassificationFit fit = CreateFit(input, channel);
         using (TorchThreadScope.Enter(Options.Threads))
         {
+            CheckBeforeReading(fit, labels, channel, resumes: false);
             ITrainingSet all = fit.ReadTrainingSet(input, labels, channel);
             CheckTrainable(all, labels);
             ITrainingSet train = Options.ValidationSet == null && Options.ValidationFraction > 0
@@ -127,6 +129,22 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             LearningRateFinderResult result = LearningRateFinder.Run(model, train, Options, startLearningRate, endLearningRate, steps);
             channel.Info(MessageSensitivity.None, $"Learning-rate finder: {result.Points.Count} steps, suggested rate {result.SuggestedLearningRate:G3}.");
             return result;
+        }
+    }
+
+    /// <summary>
+    /// What can fail without the data fails before the first row is decoded: the starting weights against the network,
+    /// and, when the run <paramref name="resumes"/> from checkpoints, the newest one (damaged, or written with other options).
+    /// </summary>
+    private void CheckBeforeReading(TorchClassificationFit fit, LabelKeyInfo labels, IChannel channel, bool resumes)
+    {
+        lock (TrainingGenerator.InitializationLock)
+        {
+            fit.CheckStartingWeights(labels, channel);
+        }
+        if (resumes && Options.CheckpointFolder != null)
+        {
+            LoopCheckpointing.CheckBeforeReading(Options);
         }
     }
 
@@ -182,18 +200,46 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
     }
 
     /// <summary>
-    /// Checks the schedule against the run's length (e.g. a warmup longer than the run) before any row is decoded, when the
-    /// data knows its row count and every row trains (no ValidationFraction split); otherwise the loop checks it.
+    /// Checks the schedule against the run's length (e.g. a warmup longer than the run) before any row is decoded: the
+    /// training rows are the data's row count, or, when ValidationFraction holds rows out, counted from the label column
+    /// alone as <see cref="SplitValidation"/> will split them. Data that cannot count its rows is checked by the loop.
     /// </summary>
     private void CheckScheduleFitsRun(IDataView input)
     {
-        if (Options.Schedule == null || (Options.ValidationSet == null && Options.ValidationFraction > 0) || input.GetRowCount() is not long rows || rows < 1)
+        if (Options.Schedule == null)
+        {
+            return;
+        }
+        long? trainingRows = Options.ValidationSet == null && Options.ValidationFraction > 0 ? TrainingRowsAfterSplit(input) : input.GetRowCount();
+        if (trainingRows is not long rows || rows < 1)
         {
             return;
         }
         int stepsPerEpoch = TrainingLoop.Batching(Options, (int)Math.Min(rows, int.MaxValue)).StepsPerEpoch;
         Options.Schedule.Validate((long)stepsPerEpoch * Options.Epochs);
     }
+
+    /// <summary>The rows left for training once each class holds out its <see cref="HeldOut"/> share; reads only the labels.</summary>
+    private long TrainingRowsAfterSplit(IDataView input)
+    {
+        DataViewSchema.Column label = input.Schema[Options.LabelColumnName];
+        var perClass = new Dictionary<uint, int>();
+        using DataViewRowCursor cursor = input.GetRowCursor(new[] { label });
+        ValueGetter<uint> getter = cursor.GetGetter<uint>(label);
+        uint key = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref key);
+            if (key != 0)
+            {
+                perClass[key] = perClass.GetValueOrDefault(key) + 1;
+            }
+        }
+        return perClass.Values.Sum(members => (long)(members - HeldOut(members)));
+    }
+
+    /// <summary>How many of a class's <paramref name="members"/> the ValidationFraction split holds out.</summary>
+    private int HeldOut(int members) => (int)Math.Round(members * Options.ValidationFraction);
 
     private void CheckTrainable(ITrainingSet set, LabelKeyInfo labels)
     {
@@ -238,7 +284,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
         {
             int[] members = group.ToArray();
             random.Shuffle(members);
-            int held = (int)Math.Round(members.Length * Options.ValidationFraction);
+            int held = HeldOut(members.Length);
             validationIndices.AddRange(members.Take(held));
             trainIndices.AddRange(members.Skip(held));
         }

@@ -121,14 +121,9 @@ public sealed class BertCheckpoint
     internal static BertCheckpoint LoadParsed(string folder, BertConfig config, BertTextTokenizer tokenizer, BertLoadOptions? options)
     {
         options ??= new BertLoadOptions();
-        string configPath = Path.Combine(folder, ConfigFileName);
         string weightsPath = Path.Combine(folder, WeightsFileName);
         config = ApplyOptions(config, options);
-        if (tokenizer.VocabularySize > config.VocabSize)
-        {
-            throw new InvalidDataException(
-                $"The vocabulary in '{folder}' has {tokenizer.VocabularySize} tokens but '{configPath}' sets vocab_size {config.VocabSize}.");
-        }
+        CheckVocabulary(folder, config, tokenizer);
 
         var model = new BertForSequenceClassification(config);
         try
@@ -295,6 +290,56 @@ public sealed class BertCheckpoint
     internal static bool LoadWeights(BertForSequenceClassification model, string weightsPath, Generator? generator, Action<string> log)
     {
         using var reader = new SafetensorsReader(weightsPath);
+        WeightsLayout layout = Layout(reader, model, weightsPath);
+        if (!layout.HasPooler)
+        {
+            model.InitializeHead(includePooler: true, generator);
+            log($"'{weightsPath}' has no pooler (for example a masked-LM checkpoint): bert.pooler.dense initialised fresh.");
+        }
+        if (!layout.LoadClassifier)
+        {
+            model.InitializeHead(includePooler: false, generator);
+            log(layout.Prefixed && reader.Contains("classifier.weight")
+                ? $"'{weightsPath}' has a classifier of shape [{string.Join(", ", reader.GetInfo("classifier.weight").Shape)}] but the model needs [{model.Config.NumLabels}, {model.Config.HiddenSize}]: classifier initialised fresh."
+                : $"'{weightsPath}' has no sequence-classification head: classifier initialised fresh ({model.Config.NumLabels} labels).");
+        }
+        CheckpointLoadReport report = ModuleCheckpoint.Load(layout.Target, reader, layout.Options);
+        if (report.Unexpected.Count > 0)
+        {
+            log($"'{weightsPath}': skipped {report.Unexpected.Count} tensor(s) the classifier does not use: {string.Join(", ", report.Unexpected.Take(10))}{(report.Unexpected.Count > 10 ? ", ..." : "")}.");
+        }
+        return layout.HasPooler;
+    }
+
+    /// <summary>
+    /// Checks a Hugging Face folder's weights against the network its configuration builds for <paramref name="options"/>'
+    /// labels, from the safetensors header alone, so a mismatch fails before any text is tokenized.
+    /// </summary>
+    internal static void CheckWeights(string folder, BertConfig config, BertTextTokenizer tokenizer, BertLoadOptions options)
+    {
+        config = ApplyOptions(config, options);
+        CheckVocabulary(folder, config, tokenizer);
+        string weightsPath = Path.Combine(folder, WeightsFileName);
+        using var model = new BertForSequenceClassification(config);
+        using var reader = new SafetensorsReader(weightsPath);
+        WeightsLayout layout = Layout(reader, model, weightsPath);
+        ModuleCheckpoint.Check(layout.Target, reader, layout.Options);
+    }
+
+    private static void CheckVocabulary(string folder, BertConfig config, BertTextTokenizer tokenizer)
+    {
+        if (tokenizer.VocabularySize > config.VocabSize)
+        {
+            throw new InvalidDataException(
+                $"The vocabulary in '{folder}' has {tokenizer.VocabularySize} tokens but '{Path.Combine(folder, ConfigFileName)}' sets vocab_size {config.VocabSize}.");
+        }
+    }
+
+    /// <summary>Where a checkpoint's tensors go in the model, and which of them it lacks or the model replaces.</summary>
+    private sealed record WeightsLayout(bool Prefixed, bool HasPooler, bool LoadClassifier, nn.Module Target, CheckpointLoadOptions Options);
+
+    private static WeightsLayout Layout(SafetensorsReader reader, BertForSequenceClassification model, string weightsPath)
+    {
         const string wordEmbeddings = "embeddings.word_embeddings.weight";
         bool prefixed = reader.Contains("bert." + wordEmbeddings);
         if (!prefixed && !reader.Contains(wordEmbeddings))
@@ -304,41 +349,20 @@ public sealed class BertCheckpoint
         }
         string prefix = prefixed ? "bert." : "";
         var ignore = new List<string>();
-
         bool hasPooler = reader.Contains(prefix + "pooler.dense.weight");
         if (!hasPooler)
         {
             ignore.Add(prefix + "pooler.");
-            model.InitializeHead(includePooler: true, generator);
-            log($"'{weightsPath}' has no pooler (for example a masked-LM checkpoint): bert.pooler.dense initialised fresh.");
         }
-
         bool loadClassifier = prefixed && ClassifierFits(reader, model);
-        if (!loadClassifier)
+        if (!loadClassifier && prefixed)
         {
-            if (prefixed)
-            {
-                ignore.Add("classifier.");
-            }
-            model.InitializeHead(includePooler: false, generator);
-            log(prefixed && reader.Contains("classifier.weight")
-                ? $"'{weightsPath}' has a classifier of shape [{string.Join(", ", reader.GetInfo("classifier.weight").Shape)}] but the model needs [{model.Config.NumLabels}, {model.Config.HiddenSize}]: classifier initialised fresh."
-                : $"'{weightsPath}' has no sequence-classification head: classifier initialised fresh ({model.Config.NumLabels} labels).");
+            ignore.Add("classifier.");
         }
-
         // A bare BertModel checkpoint loads into the encoder, whose names carry no "bert." prefix.
         nn.Module target = prefixed ? model : model.Bert;
-        CheckpointLoadReport report = ModuleCheckpoint.Load(target, reader, new CheckpointLoadOptions
-        {
-            IgnorePrefixes = ignore,
-            AllowMissing = false,
-            AllowUnexpected = true,
-        });
-        if (report.Unexpected.Count > 0)
-        {
-            log($"'{weightsPath}': skipped {report.Unexpected.Count} tensor(s) the classifier does not use: {string.Join(", ", report.Unexpected.Take(10))}{(report.Unexpected.Count > 10 ? ", ..." : "")}.");
-        }
-        return hasPooler;
+        return new WeightsLayout(prefixed, hasPooler, loadClassifier, target,
+            new CheckpointLoadOptions { IgnorePrefixes = ignore, AllowMissing = false, AllowUnexpected = true });
     }
 
     private static bool ClassifierFits(SafetensorsReader reader, BertForSequenceClassification model)

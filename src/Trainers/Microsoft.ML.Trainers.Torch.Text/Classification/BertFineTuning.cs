@@ -75,6 +75,7 @@ public sealed class BertFineTuning : BertTextModel
         BertTextTokenizer tokenizer = BertTextTokenizer.FromFolder(path);
         var encoder = CreateEncoder(tokenizer, config.MaxPositionEmbeddings, configPath);
         return new BertClassificationFit(options, encoder, nameof(BertFineTuning),
-            (labels, log) => BertCheckpoint.LoadParsed(path, config, tokenizer, LoadOptions(labels, log)).Model, this);
+            (labels, log) => BertCheckpoint.LoadParsed(path, config, tokenizer, LoadOptions(labels, log)).Model, this,
+            labels => BertCheckpoint.CheckWeights(path, config, tokenizer, LoadOptions(labels, _ => { })));
     }
 }

@@ -51,6 +51,35 @@ public static class ModuleCheckpoint
     /// <returns>What was loaded, ignored or left alone.</returns>
     public static CheckpointLoadReport Load(nn.Module module, SafetensorsReader reader, CheckpointLoadOptions? options = null)
     {
+        LoadPlan plan = Plan(module, reader, options);
+        using (no_grad())
+        {
+            // reader.Tensors is in file order, so a forward-only stream is read front to back.
+            foreach ((SafetensorsTensorInfo info, Tensor target) in plan.ToLoad)
+            {
+                using DisposeScope scope = NewDisposeScope();
+                Tensor value = reader.ReadTensor(info.Name);
+                target.copy_(value);
+            }
+        }
+        return new CheckpointLoadReport(reader.SourceName, plan.ToLoad.Select(t => t.Info.Name).ToList(), plan.Ignored, plan.NotLoaded, plan.Unexpected);
+    }
+
+    /// <summary>
+    /// Checks that the checkpoint's names and shapes fit <paramref name="module"/> as <see cref="Load(nn.Module, SafetensorsReader, CheckpointLoadOptions?)"/>
+    /// would, from the header alone (no tensor data is read), so a wrong file fails before a run reads its data.
+    /// </summary>
+    /// <param name="module">A module of the shape that will receive the values (its values are not changed).</param>
+    /// <param name="reader">The checkpoint.</param>
+    /// <param name="options">Prefixes to ignore and whether missing or unexpected tensors are allowed; null is strict.</param>
+    /// <exception cref="CheckpointMismatchException">Names or shapes do not match (the message names the file and each tensor).</exception>
+    public static void Check(nn.Module module, SafetensorsReader reader, CheckpointLoadOptions? options = null) => Plan(module, reader, options);
+
+    private sealed record LoadPlan(List<(SafetensorsTensorInfo Info, Tensor Target)> ToLoad, List<string> Ignored, List<string> NotLoaded, List<string> Unexpected);
+
+    /// <summary>Matches the checkpoint's tensors to the module's by name and shape; throws when they do not fit.</summary>
+    private static LoadPlan Plan(nn.Module module, SafetensorsReader reader, CheckpointLoadOptions? options)
+    {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(reader);
         options ??= new CheckpointLoadOptions();
@@ -102,18 +131,7 @@ public static class ModuleCheckpoint
                 mismatches);
         }
         notLoaded.AddRange(missing);
-
-        using (no_grad())
-        {
-            // reader.Tensors is in file order, so a forward-only stream is read front to back.
-            foreach ((SafetensorsTensorInfo info, Tensor target) in toLoad)
-            {
-                using DisposeScope scope = NewDisposeScope();
-                Tensor value = reader.ReadTensor(info.Name);
-                target.copy_(value);
-            }
-        }
-        return new CheckpointLoadReport(reader.SourceName, toLoad.Select(t => t.Info.Name).ToList(), ignored, notLoaded, unexpected);
+        return new LoadPlan(toLoad, ignored, notLoaded, unexpected);
     }
 
     /// <summary>Saves the module's parameters and persistent buffers to a safetensors file.</summary>

@@ -326,18 +326,13 @@ internal sealed class TrainingLoop
                 continue;
             }
             _mixed?.CopyGradientsToMasters();
-            double? gradientNorm = null;
-            if (_options.GradientClipNorm is double clip)
+            // A finite loss can still bring non-finite gradients (an overflow in backward): the norm, one reduction next
+            // to the forward and backward passes, stops such a step before it reaches the weights.
+            // Without GradientClipNorm an infinite bound only measures (over the optimizer's flat gradient buffers).
+            double gradientNorm = optimizer.ClipGradNorm(_options.GradientClipNorm ?? double.PositiveInfinity);
+            if (!double.IsFinite(gradientNorm))
             {
-                gradientNorm = optimizer.ClipGradNorm(clip);
-            }
-            else if (_options.SkipNonFiniteSteps)
-            {
-                gradientNorm = GradientNorm();
-            }
-            if (gradientNorm is double norm && !double.IsFinite(norm))
-            {
-                SkipOrThrow(epoch, step + 1, lossValue, optimizer.LearningRate, norm, "the gradient norm is not finite", ref skipped, optimizer);
+                SkipOrThrow(epoch, step + 1, lossValue, optimizer.LearningRate, gradientNorm, "the gradient norm is not finite", ref skipped, optimizer);
                 continue;
             }
             optimizer.Step();
@@ -363,8 +358,8 @@ internal sealed class TrainingLoop
         {
             afterStep(epoch, steps, (lossSum, correct, seen, skipped));
         }
-        // Without clipping or skip mode a finite loss with non-finite gradients goes unseen until the next step's
-        // loss; after the last step there is none, so the weights are checked once per epoch (one sync).
+        // Finite gradients can still step the weights to non-finite values (a huge rate); the next step's loss shows
+        // it, and after the last step there is none, so the weights are checked once per epoch (one sync).
         if (!AllFinite(_optimized))
         {
             throw new TrainingDivergedException(epoch, steps, lastLoss, optimizer.LearningRate, null, "the weights are not finite after the epoch's last step");
@@ -392,16 +387,6 @@ internal sealed class TrainingLoop
         skipped++;
         _channel.Warning(MessageSensitivity.None, $"epoch {epoch} step {step}: {reason} (loss={loss:G6}); step skipped.");
         optimizer.SkipStep();
-    }
-
-    /// <summary>The global L2 norm of the optimized parameters' gradients, summed in float64 in one reduction.</summary>
-    private double GradientNorm()
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        Tensor[] norms = _optimized.Select(p => p.grad).Where(g => g is not null && !g.is_sparse)
-            .Select(g => g!.to(ScalarType.Float64).norm()).ToArray();
-        return norms.Length == 0 ? 0 : stack(norms).norm().item<double>();
     }
 
     private static bool AllFinite(IReadOnlyList<Tensor> tensors)

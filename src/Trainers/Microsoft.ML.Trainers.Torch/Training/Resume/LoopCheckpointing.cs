@@ -87,13 +87,7 @@ internal sealed class LoopCheckpointing
         }
         return TrainingCheckpointFile.Read(path, (state, open) =>
         {
-            IReadOnlyList<string> differences = RunFingerprint.Differences(state.Fingerprint, _fingerprint);
-            if (differences.Count > 0)
-            {
-                throw new InvalidOperationException(
-                    $"CheckpointFolder '{_options.CheckpointFolder}' holds a checkpoint of another run ('{path}'): {string.Join("; ", differences)}. " +
-                    "Use another CheckpointFolder, or delete the folder's checkpoints to start afresh.");
-            }
+            ThrowIfAnotherRun(_options, path, RunFingerprint.Differences(state.Fingerprint, _fingerprint));
             if (state.StepsPerEpoch != _stepsPerEpoch || state.Order.Length != trainCount || state.Epoch < 1 || state.Epoch > _options.Epochs
                 || state.StepInEpoch < 0 || state.StepInEpoch > _stepsPerEpoch)
             {
@@ -135,6 +129,35 @@ internal sealed class LoopCheckpointing
             }
             return ((LoopState, Dictionary<string, Tensor>?, string)?)(state, best, path);
         });
+    }
+
+    /// <summary>
+    /// Checks the newest checkpoint of <paramref name="options"/>' folder, if any, before any data is read: every entry's
+    /// hash, and the options it was written with (the data's part of the fingerprint needs the data and is compared when
+    /// resuming). Throws naming the file; nothing is changed.
+    /// </summary>
+    public static void CheckBeforeReading(TorchTrainerOptions options)
+    {
+        if (new CheckpointStore(options.CheckpointFolder!, options.CheckpointsToKeep).Latest() is not string path)
+        {
+            return;
+        }
+        SortedDictionary<string, string> current = RunFingerprint.Of(options, Array.Empty<KeyValuePair<string, string>>());
+        TrainingCheckpointFile.Read(path, (state, _) =>
+        {
+            ThrowIfAnotherRun(options, path, RunFingerprint.Differences(RunFingerprint.OptionsOnly(state.Fingerprint), current));
+            return true;
+        });
+    }
+
+    private static void ThrowIfAnotherRun(TorchTrainerOptions options, string path, IReadOnlyList<string> differences)
+    {
+        if (differences.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"CheckpointFolder '{options.CheckpointFolder}' holds a checkpoint of another run ('{path}'): {string.Join("; ", differences)}. " +
+                "Use another CheckpointFolder, or delete the folder's checkpoints to start afresh.");
+        }
     }
 
     private long GlobalStep(int epoch, int completedSteps) => (long)(epoch - 1) * _stepsPerEpoch + completedSteps;

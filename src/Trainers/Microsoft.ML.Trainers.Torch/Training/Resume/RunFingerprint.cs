@@ -28,6 +28,7 @@ internal static class RunFingerprint
     };
 
     private const int MaxDepth = 4;
+    private const string DataPrefix = "data.";
 
     /// <summary>The options' entries ("Optimizer.LearningRate" → "0.05") plus <paramref name="data"/>'s.</summary>
     public static SortedDictionary<string, string> Of(TorchTrainerOptions options, IEnumerable<KeyValuePair<string, string>> data)
@@ -36,10 +37,14 @@ internal static class RunFingerprint
         Add(entries, "", options, 0);
         foreach ((string key, string value) in data)
         {
-            entries["data." + key] = value;
+            entries[DataPrefix + key] = value;
         }
         return entries;
     }
+
+    /// <summary>The options' entries of a fingerprint, without the data's (which need the data read).</summary>
+    public static SortedDictionary<string, string> OptionsOnly(IReadOnlyDictionary<string, string> fingerprint)
+        => new(fingerprint.Where(e => !e.Key.StartsWith(DataPrefix, StringComparison.Ordinal)).ToDictionary(e => e.Key, e => e.Value), StringComparer.Ordinal);
 
     /// <summary>"A is x in the checkpoint and y now" for every entry that differs; empty when they match.</summary>
     public static IReadOnlyList<string> Differences(IReadOnlyDictionary<string, string> saved, IReadOnlyDictionary<string, string> current)
