@@ -29,7 +29,8 @@ public sealed class TextCheckpointResumeTests
 
         Run(model, "-", uninterrupted);
 
-        // The child stops in epoch 1's callback; its newest checkpoint is then step 9 of 10 (one every 3 steps).
+        // The child stops after step 5 of epoch 2 (global 15), before that step's checkpoint: the newest is global step 12
+        // (one every 3 steps, the last 2 kept), so the resumed run redoes steps 13 to 15.
         using (Process child = Start(model, folder, resumed, stall: true))
         {
             string? line;
@@ -44,12 +45,12 @@ public sealed class TextCheckpointResumeTests
             child.WaitForExit();
         }
         Assert.IsFalse(File.Exists(resumed));
-        CollectionAssert.AreEqual(new[] { "checkpoint-0000000006.zip", "checkpoint-0000000009.zip" },
+        CollectionAssert.AreEqual(new[] { "checkpoint-0000000009.zip", "checkpoint-0000000012.zip" },
             Directory.GetFiles(folder).Select(Path.GetFileName).Order().ToArray());
 
         string log = Run(model, folder, resumed);
         StringAssert.Contains(log, "Resuming from checkpoint");
-        StringAssert.Contains(log, "epoch 1, 9 of 10 steps done");
+        StringAssert.Contains(log, "epoch 2, 2 of 10 steps done");
         CollectionAssert.AreEqual(File.ReadAllBytes(uninterrupted), File.ReadAllBytes(resumed), $"{model}: resumed weights differ from the uninterrupted run's");
     }
 

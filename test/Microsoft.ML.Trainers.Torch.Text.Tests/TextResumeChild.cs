@@ -11,7 +11,8 @@ namespace Microsoft.ML.Trainers.Torch.Text.Tests;
 /// <summary>
 /// The text trainings the resume tests run in a child process (<c>dotnet &lt;this test assembly&gt; resume-child ...</c>):
 /// fastText (a sparse embedding in the optimizer's sparse-SGD group) and a tiny BERT with dropout. With "stall" the child
-/// stops in epoch 1's callback, after its mid-epoch checkpoint at step 9 of 10, so the test kills it at a known point.
+/// stops inside epoch 2, right after its step 5 (global step 15) and before that step's checkpoint is written, so the test
+/// kills it at a known point mid-epoch, three steps past the newest checkpoint (global step 12).
 /// Under the test host this entry point is unused.
 /// </summary>
 public static class TextResumeChild
@@ -25,16 +26,11 @@ public static class TextResumeChild
             return 2;
         }
         TextClassificationTrainerOptions options = Options(args[1], args[2] == "-" ? null : args[2]);
-        if (args.Length == 5 && args[4] == "stall")
+        bool stall = args.Length == 5 && args[4] == "stall";
+        if (stall)
         {
-            options.EpochCallback = metrics =>
-            {
-                if (metrics.Epoch == 1)
-                {
-                    Console.WriteLine("stalling");
-                    Thread.Sleep(TimeSpan.FromMinutes(5));
-                }
-            };
+            // The step log is written from the training thread: stalling in its handler stops the run mid-step-loop.
+            options.LogEveryNSteps = 5;
         }
         var ml = new MLContext(seed: 1);
         ml.Log += (_, e) =>
@@ -42,6 +38,11 @@ public static class TextResumeChild
             if (e.Message.Contains("Resuming", StringComparison.Ordinal))
             {
                 Console.WriteLine(e.Message);
+            }
+            if (stall && e.Message.Contains("epoch 2 step 5/", StringComparison.Ordinal))
+            {
+                Console.WriteLine("stalling");
+                Thread.Sleep(TimeSpan.FromMinutes(5));
             }
         };
         IDataView data = ml.Data.LoadFromEnumerable(TextTestData.Sentiment(160, seed: 3));
