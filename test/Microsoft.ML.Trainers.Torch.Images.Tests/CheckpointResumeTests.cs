@@ -92,38 +92,31 @@ public sealed class CheckpointResumeTests
     }
 
     [TestMethod]
-    public void TruncatedCheckpointFailsClearlyAndIsNotOverwritten()
-    {
-        string folder = Path.Combine(TestData.NewTempDir(), "checkpoints");
-        Fit(OneEpoch(folder), 192);
-        string path = Directory.GetFiles(folder).Single();
-        byte[] cut = File.ReadAllBytes(path)[..100_000];
-        File.WriteAllBytes(path, cut);
-
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => Fit(OneEpoch(folder), 192));
-        StringAssert.Contains(e.Message, path);
-        StringAssert.Contains(e.Message, "corrupt");
-        StringAssert.DoesNotMatch(e.StackTrace!, ReadingOrTraining, "checked before any image is read");
-        CollectionAssert.AreEqual(cut, File.ReadAllBytes(path), "the damaged checkpoint is left as it was");
-        Assert.AreEqual(1, Directory.GetFiles(folder).Length);
-    }
+    public void TruncatedCheckpointFailsClearlyAndIsNotOverwritten() => DamagedCheckpointFailsBeforeAnyImageIsRead(bytes => bytes[..100_000]);
 
     [TestMethod]
-    public void ACheckpointWithAFlippedByteFailsBeforeAnyImageIsRead()
+    public void ACheckpointWithAFlippedByteFailsBeforeAnyImageIsRead() => DamagedCheckpointFailsBeforeAnyImageIsRead(bytes =>
+    {
+        // The middle of the file lies inside the tensors (the zip is uncompressed, state.json comes last).
+        bytes[bytes.Length / 2] ^= 0x40;
+        return bytes;
+    });
+
+    /// <summary>Damages the only checkpoint of a finished run; the next fit fails naming it, before reading, and leaves it.</summary>
+    private static void DamagedCheckpointFailsBeforeAnyImageIsRead(Func<byte[], byte[]> damage)
     {
         string folder = Path.Combine(TestData.NewTempDir(), "checkpoints");
         Fit(OneEpoch(folder), 192);
         string path = Directory.GetFiles(folder).Single();
-        byte[] bytes = File.ReadAllBytes(path);
-        // The middle of the file lies inside the model's tensors (the zip is uncompressed, state.json comes last).
-        bytes[bytes.Length / 2] ^= 0x40;
-        File.WriteAllBytes(path, bytes);
+        byte[] damaged = damage(File.ReadAllBytes(path));
+        File.WriteAllBytes(path, damaged);
 
         var e = Assert.ThrowsExactly<InvalidDataException>(() => Fit(OneEpoch(folder), 192));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "corrupt");
         StringAssert.DoesNotMatch(e.StackTrace!, ReadingOrTraining, "checked before any image is read");
-        CollectionAssert.AreEqual(bytes, File.ReadAllBytes(path), "the damaged checkpoint is left as it was");
+        CollectionAssert.AreEqual(damaged, File.ReadAllBytes(path), "the damaged checkpoint is left as it was");
+        Assert.AreEqual(1, Directory.GetFiles(folder).Length);
     }
 
     private static readonly Regex ReadingOrTraining = new("ReadTrainingSet|TrainingLoop");

@@ -51,30 +51,44 @@ public sealed class BestEpochMetricTests
         public ITrainingSet Subset(int[] indices) => throw new NotSupportedException();
     }
 
+    /// <summary>SGD at a rate high enough that the validation metrics wobble from epoch to epoch, restoring the best.</summary>
+    private static LoopOptions WobblyOptions(int epochs, BestEpochMetric metric) => new()
+    {
+        Epochs = epochs,
+        BatchSize = 8,
+        Optimizer = new SgdOptions { LearningRate = 2.0, Momentum = 0.9 },
+        BestEpochMetric = metric,
+        RestoreBestEpoch = true,
+        // The validation set goes straight to loop.Run.
+        ValidationDataComesLater = true,
+    };
+
+    /// <summary>
+    /// nn.Linear draws its initial weights from libtorch's global generator, which earlier tests in the run advance: seeded
+    /// here so each test sees the same model whatever ran before it.
+    /// </summary>
+    private static LinearTestModel SeededModel()
+    {
+        random.manual_seed(5);
+        return new LinearTestModel("Features", 4, 3);
+    }
+
+    private static (TrainingLoop Loop, IReadOnlyList<EpochMetrics> History) Train(MLContext ml, IChannel channel, LoopOptions options,
+        LinearTestModel model, NoisySet validation)
+    {
+        options.Validate();
+        var loop = new TrainingLoop(ml, channel, options);
+        return (loop, loop.Run(model, new NoisySet(96, seed: 4), validation, CPU));
+    }
+
     [TestMethod]
     public void LogLossRestoresTheLowestValidationLossEpoch()
     {
         var ml = new MLContext(seed: 1);
-        var options = new LoopOptions
-        {
-            Epochs = 12,
-            BatchSize = 8,
-            // A rate high enough that the validation loss wobbles from epoch to epoch.
-            Optimizer = new SgdOptions { LearningRate = 2.0, Momentum = 0.9 },
-            BestEpochMetric = BestEpochMetric.LogLoss,
-            RestoreBestEpoch = true,
-            // The validation set goes straight to loop.Run below.
-            ValidationDataComesLater = true,
-        };
-        options.Validate();
-        // nn.Linear draws its initial weights from libtorch's global generator, which earlier tests in the run advance:
-        // seed it so this test sees the same model whatever ran before it.
-        random.manual_seed(5);
-        using var model = new LinearTestModel("Features", 4, 3);
+        using LinearTestModel model = SeededModel();
         using IChannel channel = ((IHostEnvironment)ml).Start("test");
-        var loop = new TrainingLoop(ml, channel, options);
         var validation = new NoisySet(60, seed: 9);
-        IReadOnlyList<EpochMetrics> history = loop.Run(model, new NoisySet(96, seed: 4), validation, CPU);
+        (TrainingLoop loop, IReadOnlyList<EpochMetrics> history) = Train(ml, channel, WobblyOptions(12, BestEpochMetric.LogLoss), model, validation);
         string epochs = string.Join("\n", history);
 
         double lowest = history.Min(h => h.ValidationLoss!.Value);
@@ -104,23 +118,12 @@ public sealed class BestEpochMetricTests
     {
         var ml = new MLContext(seed: 1);
         const int patience = 3;
-        var options = new LoopOptions
-        {
-            Epochs = 16,
-            BatchSize = 8,
-            Optimizer = new SgdOptions { LearningRate = 2.0, Momentum = 0.9 },
-            BestEpochMetric = metric,
-            RestoreBestEpoch = true,
-            EarlyStoppingPatience = patience,
-            ValidationDataComesLater = true,
-        };
-        options.Validate();
-        random.manual_seed(5);
-        using var model = new LinearTestModel("Features", 4, 3);
+        LoopOptions options = WobblyOptions(16, metric);
+        options.EarlyStoppingPatience = patience;
+        using LinearTestModel model = SeededModel();
         using IChannel channel = ((IHostEnvironment)ml).Start("test");
-        var loop = new TrainingLoop(ml, channel, options);
         var validation = new NoisySet(60, seed: 9);
-        IReadOnlyList<EpochMetrics> history = loop.Run(model, new NoisySet(96, seed: 4), validation, CPU);
+        (TrainingLoop loop, IReadOnlyList<EpochMetrics> history) = Train(ml, channel, options, model, validation);
         string epochs = string.Join("\n", history);
 
         // The same rule computed from the logged metrics: higher score wins, a tie goes to the lower loss; stop after
