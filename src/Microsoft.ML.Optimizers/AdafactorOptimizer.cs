@@ -126,8 +126,7 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
             .gt(ceiling).any().item<bool>();
         if (floored)
         {
-            squares.Dispose();
-            Tensor update = rowFactor.mul(colFactor).clamp_max_(ceiling).mul_(g);
+            Tensor update = Outer(rowFactor, colFactor, squares).clamp_max_(ceiling).mul_(g);
             Tensor scale = Coefficients(context, batch, paramNorms, torch.linalg.vector_norm(update, 2, perTensor), squared: false);
             using Scalar one = 1.ToScalar();
             p.addcmul_(update, scale, one);
@@ -140,15 +139,28 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
             ? squares.view(-1, r, c).bmm(colInverse.view(-1, c, 1)).view(batch.Count, m, r, 1)
             : squares.mul_(colInverse).sum(-1, keepdim: true);
         Tensor updateSquares = rowSums.div_(rowScale).sum(perTensor);
-        // Freed before the next full-size temporary, which then reuses its memory.
-        squares.Dispose();
         Tensor coefficients = Coefficients(context, batch, paramNorms, updateSquares, squared: true);
         // The step's coefficient goes on the small row factor, so the full-size work is one outer product and one addcmul.
-        Tensor factor = rowFactor.mul_(coefficients).mul(colFactor);
+        Tensor factor = Outer(rowFactor.mul_(coefficients), colFactor, squares);
         using (Scalar one = 1.ToScalar())
         {
             p.addcmul_(g, factor, one);
         }
+    }
+
+    /// <summary>
+    /// The outer product of a row and a column factor. Within <see cref="BatchBytes"/> it is a new tensor: the squares
+    /// are freed first, so the allocator hands their memory back. A larger (single) tensor's squares are overwritten
+    /// instead: one more pass, but a fresh allocation that size would be fresh pages, faulted in one by one.
+    /// </summary>
+    private static Tensor Outer(Tensor rows, Tensor cols, Tensor squares)
+    {
+        if (squares.numel() * squares.element_size() > BatchBytes)
+        {
+            return squares.copy_(rows).mul_(cols);
+        }
+        squares.Dispose();
+        return rows.mul(cols);
     }
 
     /// <summary>A batch of vectors (and scalars): a full variance, as the reference keeps for them.</summary>
