@@ -13,7 +13,8 @@ namespace Microsoft.ML.Optimizers;
 /// buffers, so each operation of the update (per-tensor norms, row and column means, the step) runs once per batch
 /// rather than once per tensor. The full variance estimate is never formed: its inverse square root is the outer
 /// product of a row factor and a column factor, and the update's norm follows from the squared gradient by a
-/// matrix-vector product. Step counts are per tensor and advance only with a gradient.
+/// matrix-vector product. Vectors (biases, norms: small, of many lengths) are gathered into one buffer and updated
+/// together, their norms summed per tensor by index. Step counts are per tensor and advance only with a gradient.
 /// </summary>
 internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
 {
@@ -56,7 +57,8 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
             bucket, group.LearningRate, group.WeightDecay, eps1,
             bucket.EnsureState(s_rowVar), bucket.EnsureState(s_colVar), bucket.EnsureState(s_variance));
         long elementBytes = bucket.Params.element_size();
-        foreach (Chain chain in PlanOf(bucket, segments).Chains)
+        Plan plan = PlanOf(bucket, segments);
+        foreach (Chain chain in plan.Chains)
         {
             int perBatch = (int)Math.Clamp(BatchBytes / (chain.Numel * elementBytes), 1, int.MaxValue);
             int start = 0;
@@ -72,18 +74,16 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
                 }
                 using (DisposeScope scope = torch.NewDisposeScope())
                 {
-                    var batch = new Batch(chain, start, count, steps + 1);
-                    if (chain.Factored)
-                    {
-                        UpdateFactored(context, batch);
-                    }
-                    else
-                    {
-                        UpdateUnfactored(context, batch);
-                    }
+                    UpdateFactored(context, new Batch(chain, start, count, steps + 1));
                 }
                 start += count;
             }
+        }
+        // Vectors that missed a gradient are behind in steps: one gathering per step count (normally one in all).
+        foreach (IGrouping<long, int> sameSteps in plan.Vectors.GroupBy(i => bucket.Slots[i].Steps))
+        {
+            using DisposeScope scope = torch.NewDisposeScope();
+            UpdateVectors(context, VectorSet.Of(bucket, sameSteps.ToArray()), sameSteps.Key + 1);
         }
     }
 
@@ -127,9 +127,8 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         if (floored)
         {
             Tensor update = Outer(rowFactor, colFactor, squares).clamp_max_(ceiling).mul_(g);
-            Tensor scale = Coefficients(context, batch, paramNorms, torch.linalg.vector_norm(update, 2, perTensor), squared: false);
-            using Scalar one = 1.ToScalar();
-            p.addcmul_(update, scale, one);
+            Tensor scale = batch.Broadcast(Coefficients(context, batch.Step, batch.Chain.Numel, Doubles(paramNorms), Doubles(torch.linalg.vector_norm(update, 2, perTensor)), squared: false), context.Bucket);
+            p.addcmul_(update, scale, Scalars.One);
             return;
         }
 
@@ -139,13 +138,10 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
             ? squares.view(-1, r, c).bmm(colInverse.view(-1, c, 1)).view(batch.Count, m, r, 1)
             : squares.mul_(colInverse).sum(-1, keepdim: true);
         Tensor updateSquares = rowSums.div_(rowScale).sum(perTensor);
-        Tensor coefficients = Coefficients(context, batch, paramNorms, updateSquares, squared: true);
+        Tensor coefficients = batch.Broadcast(Coefficients(context, batch.Step, batch.Chain.Numel, Doubles(paramNorms), Doubles(updateSquares), squared: true), context.Bucket);
         // The step's coefficient goes on the small row factor, so the full-size work is one outer product and one addcmul.
         Tensor factor = Outer(rowFactor.mul_(coefficients), colFactor, squares);
-        using (Scalar one = 1.ToScalar())
-        {
-            p.addcmul_(g, factor, one);
-        }
+        p.addcmul_(g, factor, Scalars.One);
     }
 
     /// <summary>
@@ -163,51 +159,58 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         return rows.mul(cols);
     }
 
-    /// <summary>A batch of vectors (and scalars): a full variance, as the reference keeps for them.</summary>
-    private void UpdateUnfactored(StepContext context, Batch batch)
+    /// <summary>
+    /// Vectors (and scalars), with a full variance as the reference keeps for them: gathered from the flat buffers into
+    /// one buffer, updated together, scattered back.
+    /// </summary>
+    private void UpdateVectors(StepContext context, VectorSet vectors, long step)
     {
-        Tensor p = batch.View(context.Bucket.Params, part: 0, batch.Chain.Shape);
-        Tensor g = batch.View(context.Bucket.Grads, part: 0, batch.Chain.Shape);
-        Tensor variance = batch.View(context.Variances, part: 1, batch.Chain.Shape);
-        long[] perTensor = { 1 };
+        FlatBucket bucket = context.Bucket;
+        Tensor p = bucket.Params.index_select(0, vectors.Positions);
+        Tensor g = bucket.Grads.index_select(0, vectors.Positions);
+        Tensor variance = context.Variances.index_select(0, vectors.VariancePositions);
+        int count = vectors.Slots.Length;
 
-        Tensor paramNorms = torch.linalg.vector_norm(p, 2, perTensor);
+        Tensor paramSquares = torch.zeros(count, bucket.DType, bucket.Device).index_add_(0, vectors.Owners, p.mul(p), Scalars.One);
         context.Decay(p);
-        using (var lerp = new Lerp(batch.DecayWeight(_options.Beta2Decay), context.Bucket.DType, context.Bucket.Device))
+        using (var lerp = new Lerp(Math.Pow(step, _options.Beta2Decay), bucket.DType, bucket.Device))
         {
             lerp.ApplyConsumingEnd(variance, g.mul(g));
         }
+        context.Variances.index_copy_(0, vectors.VariancePositions, variance);
         using Scalar floor = (context.Eps1 * context.Eps1).ToScalar();
         Tensor update = variance.clamp_min(floor).rsqrt_().mul_(g);
-        Tensor scale = Coefficients(context, batch, paramNorms, torch.linalg.vector_norm(update, 2, perTensor), squared: false);
-        using Scalar one = 1.ToScalar();
-        p.addcmul_(update, scale, one);
+        Tensor updateSquares = torch.zeros(count, bucket.DType, bucket.Device).index_add_(0, vectors.Owners, update.mul(update), Scalars.One);
+        double[] paramNorms = Doubles(paramSquares).Select(Math.Sqrt).ToArray();
+        double[] updateNorms = Doubles(updateSquares).Select(Math.Sqrt).ToArray();
+        var coefficients = new double[count];
+        for (int k = 0; k < count; k++)
+        {
+            coefficients[k] = Coefficients(context, step, vectors.Numels[k], new[] { paramNorms[k] }, new[] { updateNorms[k] }, squared: false)[0];
+        }
+        using Tensor wide = torch.tensor(coefficients, ScalarType.Float64);
+        Tensor scale = wide.to(bucket.DType, bucket.Device).index_select(0, vectors.Owners);
+        p.addcmul_(update, scale, Scalars.One);
+        bucket.Params.index_copy_(0, vectors.Positions, p);
     }
 
     /// <summary>
     /// Each tensor's step coefficient −α / max(1, RMS(U) / d) (sign flipped with maximize, which negates g and hence U),
-    /// computed in float64 from the norms as the reference does from its <c>.item()</c> values; shaped to broadcast over
-    /// the batch.
+    /// computed in float64 from the norms as the reference does from its <c>.item()</c> values.
     /// </summary>
-    private Tensor Coefficients(StepContext context, Batch batch, Tensor paramNorms, Tensor updateNorms, bool squared)
+    private double[] Coefficients(StepContext context, long step, long numel, double[] paramNorms, double[] updateNorms, bool squared)
     {
-        double[] parameter = Doubles(paramNorms);
-        double[] update = Doubles(updateNorms);
-        double root = Math.Sqrt(batch.Chain.Numel);
-        double rho = Math.Min(context.LearningRate, 1 / Math.Sqrt(batch.Step));
-        var coefficients = new double[batch.Count];
+        double root = Math.Sqrt(numel);
+        double rho = Math.Min(context.LearningRate, 1 / Math.Sqrt(step));
+        var coefficients = new double[paramNorms.Length];
         for (int k = 0; k < coefficients.Length; k++)
         {
-            double alpha = Math.Max(_options.Epsilon2, parameter[k] / root) * rho;
-            double updateNorm = squared ? Math.Sqrt(update[k]) : update[k];
+            double alpha = Math.Max(_options.Epsilon2, paramNorms[k] / root) * rho;
+            double updateNorm = squared ? Math.Sqrt(updateNorms[k]) : updateNorms[k];
             double denominator = Math.Max(1.0, updateNorm / (root * _options.ClipThreshold));
             coefficients[k] = (Maximize ? alpha : -alpha) / denominator;
         }
-        var shape = new long[batch.Chain.Shape.Length + 1];
-        Array.Fill(shape, 1L);
-        shape[0] = batch.Count;
-        using Tensor wide = torch.tensor(coefficients, ScalarType.Float64);
-        return wide.to(context.Bucket.DType, context.Bucket.Device).view(shape);
+        return coefficients;
     }
 
     private static double[] Doubles(Tensor t)
@@ -235,29 +238,28 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         {
             return plan;
         }
-        plan = new Plan(included.ToArray(), Chains(bucket, included));
+        List<int> matrices = included.Where(i => bucket.Slots[i].Shape.Length >= 2).ToList();
+        int[] vectors = included.Where(i => bucket.Slots[i].Shape.Length < 2).ToArray();
+        plan = new Plan(included.ToArray(), Chains(bucket, matrices), vectors);
         _plans[bucket] = plan;
         return plan;
     }
 
     /// <summary>
-    /// Splits the slots into chains: same shape, and offsets (parameter and each state buffer) in arithmetic progression
-    /// with one stride each, so that a chain is a strided view of every flat buffer.
+    /// Splits the matrices (tensors of two or more dimensions) into chains: same shape, and offsets (parameter, row and
+    /// column variance) in arithmetic progression with one stride each, so that a chain is a strided view of every flat
+    /// buffer.
     /// </summary>
-    private static List<Chain> Chains(FlatBucket bucket, List<int> included)
+    private static List<Chain> Chains(FlatBucket bucket, List<int> matrices)
     {
         var chains = new List<Chain>();
-        foreach (IGrouping<string, int> sameShape in included.GroupBy(i => string.Join(",", bucket.Slots[i].Shape)))
+        foreach (IGrouping<string, int> sameShape in matrices.GroupBy(i => string.Join(",", bucket.Slots[i].Shape)))
         {
             Slot first = bucket.Slots[sameShape.First()];
-            bool factored = first.Shape.Length >= 2;
-            long[] shape = factored
-                ? new[] { first.Numel / (first.Shape[^2] * first.Shape[^1]), first.Shape[^2], first.Shape[^1] }
-                : new[] { first.Numel };
-            StateBuffer[] states = factored ? new[] { s_rowVar, s_colVar } : new[] { s_variance };
+            long[] shape = { first.Numel / (first.Shape[^2] * first.Shape[^1]), first.Shape[^2], first.Shape[^1] };
             // Slot order is offset order in every buffer.
             var members = sameShape
-                .Select(i => (Slot: i, Offsets: new[] { bucket.Slots[i].Offset }.Concat(states.Select(s => bucket.StateOffset(s, i)!.Value)).ToArray()))
+                .Select(i => (Slot: i, Offsets: new[] { bucket.Slots[i].Offset, bucket.StateOffset(s_rowVar, i)!.Value, bucket.StateOffset(s_colVar, i)!.Value }))
                 .ToList();
             while (members.Count > 0)
             {
@@ -266,7 +268,7 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
                 long[] strides = progression.Count > 1
                     ? members[progression[1]].Offsets.Zip(origin, (a, b) => a - b).ToArray()
                     : new long[origin.Length];
-                chains.Add(new Chain(factored, progression.Select(j => members[j].Slot).ToArray(), shape, first.Numel, origin, strides));
+                chains.Add(new Chain(progression.Select(j => members[j].Slot).ToArray(), shape, first.Numel, origin, strides));
                 foreach (int j in progression.OrderByDescending(j => j))
                 {
                     members.RemoveAt(j);
@@ -308,15 +310,71 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         return best;
     }
 
-    /// <summary>The slots with a gradient and how they batch.</summary>
-    private sealed record Plan(int[] Slots, List<Chain> Chains);
+    /// <summary>The slots with a gradient and how they batch: chains of matrices, and the vectors.</summary>
+    private sealed record Plan(int[] Slots, List<Chain> Chains, int[] Vectors);
 
     /// <summary>
-    /// Equally shaped slots whose offsets advance by fixed strides: part 0 the parameter (and gradient) buffer, then the
-    /// state buffers (row and column variance, or the full variance). <see cref="Shape"/> is each tensor's
-    /// <c>[m, rows, cols]</c> (leading dimensions merged) or <c>[numel]</c>.
+    /// Equally shaped slots whose offsets advance by fixed strides: part 0 the parameter (and gradient) buffer, 1 the row
+    /// variance, 2 the column variance. <see cref="Shape"/> is each tensor's <c>[m, rows, cols]</c> (leading dimensions
+    /// merged).
     /// </summary>
-    private sealed record Chain(bool Factored, int[] Slots, long[] Shape, long Numel, long[] Origin, long[] Strides);
+    private sealed record Chain(int[] Slots, long[] Shape, long Numel, long[] Origin, long[] Strides);
+
+    /// <summary>
+    /// Vector slots and where their elements are: in the parameter and gradient buffers, in the variance buffer, and the
+    /// owning slot's position in <see cref="Slots"/> for every element (to sum per tensor). Built each step (a few
+    /// microseconds per thousand elements) rather than kept: kept, the indices would outweigh Adafactor's state on BERT.
+    /// </summary>
+    private sealed class VectorSet
+    {
+        private VectorSet(int[] slots, long[] numels, Tensor positions, Tensor variancePositions, Tensor owners)
+        {
+            Slots = slots;
+            Numels = numels;
+            Positions = positions;
+            VariancePositions = variancePositions;
+            Owners = owners;
+        }
+
+        public int[] Slots { get; }
+
+        public long[] Numels { get; }
+
+        public Tensor Positions { get; }
+
+        public Tensor VariancePositions { get; }
+
+        public Tensor Owners { get; }
+
+        public static VectorSet Of(FlatBucket bucket, int[] slots)
+        {
+            long total = slots.Sum(i => bucket.Slots[i].Numel);
+            var positions = new long[total];
+            var variancePositions = new long[total];
+            var owners = new long[total];
+            long at = 0;
+            for (int k = 0; k < slots.Length; k++)
+            {
+                Slot slot = bucket.Slots[slots[k]];
+                long variance = bucket.StateOffset(s_variance, slots[k])!.Value;
+                for (long e = 0; e < slot.Numel; e++, at++)
+                {
+                    positions[at] = slot.Offset + e;
+                    variancePositions[at] = variance + e;
+                    owners[at] = k;
+                }
+            }
+            return new VectorSet(
+                slots, slots.Select(i => bucket.Slots[i].Numel).ToArray(),
+                Index(positions, bucket.Device), Index(variancePositions, bucket.Device), Index(owners, bucket.Device));
+        }
+
+        private static Tensor Index(long[] values, Device device)
+        {
+            using Tensor host = torch.tensor(values, ScalarType.Int64);
+            return host.to(device);
+        }
+    }
 
     /// <summary><see cref="Count"/> consecutive slots of a chain from <see cref="Start"/>, at their <see cref="Step"/> (1-based).</summary>
     private readonly record struct Batch(Chain Chain, int Start, int Count, long Step)
@@ -341,6 +399,13 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
 
         /// <summary>The weight of the new squares in the variance average: step^beta2_decay (1 at the first step).</summary>
         public double DecayWeight(double beta2Decay) => Math.Pow(Step, beta2Decay);
+
+        /// <summary>Per-tensor values as a tensor that broadcasts over the batch's <c>[Count, m, rows, cols]</c> views.</summary>
+        public Tensor Broadcast(double[] values, FlatBucket bucket)
+        {
+            using Tensor wide = torch.tensor(values, ScalarType.Float64);
+            return wide.to(bucket.DType, bucket.Device).view(Count, 1, 1, 1);
+        }
     }
 
     /// <summary>What every batch of one bucket's step shares.</summary>
