@@ -127,7 +127,8 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         if (floored)
         {
             Tensor update = Outer(rowFactor, colFactor, squares).clamp_max_(ceiling).mul_(g);
-            Tensor scale = batch.Broadcast(Coefficients(context, batch.Step, batch.Chain.Numel, Doubles(paramNorms), Doubles(torch.linalg.vector_norm(update, 2, perTensor)), squared: false), context.Bucket);
+            double[] updateNorms = Doubles(torch.linalg.vector_norm(update, 2, perTensor));
+            Tensor scale = batch.Broadcast(Coefficients(context, batch.Step, batch.Numels, Doubles(paramNorms), updateNorms), context.Bucket);
             p.addcmul_(update, scale, Scalars.One);
             return;
         }
@@ -138,7 +139,8 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
             ? squares.view(-1, r, c).bmm(colInverse.view(-1, c, 1)).view(batch.Count, m, r, 1)
             : squares.mul_(colInverse).sum(-1, keepdim: true);
         Tensor updateSquares = rowSums.div_(rowScale).sum(perTensor);
-        Tensor coefficients = batch.Broadcast(Coefficients(context, batch.Step, batch.Chain.Numel, Doubles(paramNorms), Doubles(updateSquares), squared: true), context.Bucket);
+        double[] norms = Doubles(updateSquares).Select(Math.Sqrt).ToArray();
+        Tensor coefficients = batch.Broadcast(Coefficients(context, batch.Step, batch.Numels, Doubles(paramNorms), norms), context.Bucket);
         // The step's coefficient goes on the small row factor, so the full-size work is one outer product and one addcmul.
         Tensor factor = Outer(rowFactor.mul_(coefficients), colFactor, squares);
         p.addcmul_(g, factor, Scalars.One);
@@ -183,11 +185,7 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         Tensor updateSquares = torch.zeros(count, bucket.DType, bucket.Device).index_add_(0, vectors.Owners, update.mul(update), Scalars.One);
         double[] paramNorms = Doubles(paramSquares).Select(Math.Sqrt).ToArray();
         double[] updateNorms = Doubles(updateSquares).Select(Math.Sqrt).ToArray();
-        var coefficients = new double[count];
-        for (int k = 0; k < count; k++)
-        {
-            coefficients[k] = Coefficients(context, step, vectors.Numels[k], new[] { paramNorms[k] }, new[] { updateNorms[k] }, squared: false)[0];
-        }
+        double[] coefficients = Coefficients(context, step, vectors.Numels, paramNorms, updateNorms);
         using Tensor wide = torch.tensor(coefficients, ScalarType.Float64);
         Tensor scale = wide.to(bucket.DType, bucket.Device).index_select(0, vectors.Owners);
         p.addcmul_(update, scale, Scalars.One);
@@ -198,16 +196,15 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
     /// Each tensor's step coefficient −α / max(1, RMS(U) / d) (sign flipped with maximize, which negates g and hence U),
     /// computed in float64 from the norms as the reference does from its <c>.item()</c> values.
     /// </summary>
-    private double[] Coefficients(StepContext context, long step, long numel, double[] paramNorms, double[] updateNorms, bool squared)
+    private double[] Coefficients(StepContext context, long step, IReadOnlyList<long> numels, double[] paramNorms, double[] updateNorms)
     {
-        double root = Math.Sqrt(numel);
         double rho = Math.Min(context.LearningRate, 1 / Math.Sqrt(step));
         var coefficients = new double[paramNorms.Length];
         for (int k = 0; k < coefficients.Length; k++)
         {
+            double root = Math.Sqrt(numels[k]);
             double alpha = Math.Max(_options.Epsilon2, paramNorms[k] / root) * rho;
-            double updateNorm = squared ? Math.Sqrt(updateNorms[k]) : updateNorms[k];
-            double denominator = Math.Max(1.0, updateNorm / (root * _options.ClipThreshold));
+            double denominator = Math.Max(1.0, updateNorms[k] / (root * _options.ClipThreshold));
             coefficients[k] = (Maximize ? alpha : -alpha) / denominator;
         }
         return coefficients;
@@ -399,6 +396,9 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
 
         /// <summary>The weight of the new squares in the variance average: step^beta2_decay (1 at the first step).</summary>
         public double DecayWeight(double beta2Decay) => Math.Pow(Step, beta2Decay);
+
+        /// <summary>Each tensor's element count (all the same).</summary>
+        public long[] Numels => Enumerable.Repeat(Chain.Numel, Count).ToArray();
 
         /// <summary>Per-tensor values as a tensor that broadcasts over the batch's <c>[Count, m, rows, cols]</c> views.</summary>
         public Tensor Broadcast(double[] values, FlatBucket bucket)
