@@ -33,6 +33,9 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
     /// <summary>Below this many columns a batched matrix-vector product is mostly per-matrix overhead; elementwise instead.</summary>
     private const long MatrixVectorColumns = 16;
 
+    /// <summary>Up to this many elements, a reduction over a dimension is done as strided adds (see <see cref="Sum"/>).</summary>
+    private const long SmallDimension = 8;
+
     private readonly AdafactorOptions _options;
     private readonly Dictionary<FlatBucket, Plan> _plans = new();
 
@@ -106,24 +109,24 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         Tensor squares = g.mul(g);
         using (Scalar cols = c.ToScalar())
         {
-            lerp.ApplyConsumingEnd(rowVar, squares.sum(-1, keepdim: true).div_(cols));
+            lerp.ApplyConsumingEnd(rowVar, Sum(squares, 3).div_(cols));
         }
         using (Scalar rows = r.ToScalar())
         {
-            lerp.ApplyConsumingEnd(colVar, squares.sum(-2, keepdim: true).div_(rows));
+            lerp.ApplyConsumingEnd(colVar, Sum(squares, 2).div_(rows));
         }
 
         // V = row_var col_var / max(mean of row_var, eps1) is the outer product of rowScale and col_var, so 1/√V is the
         // outer product of their inverse square roots; the reference's floor V >= eps1² becomes 1/√V <= 1/eps1.
         using Scalar eps1 = context.Eps1.ToScalar();
         using Scalar ceiling = (1 / context.Eps1).ToScalar();
-        Tensor rowScale = rowVar.div(rowVar.mean(new long[] { 2 }, keepdim: true).clamp_min_(eps1));
+        using Scalar rowCount = r.ToScalar();
+        Tensor rowScale = rowVar.div(Sum(rowVar, 2).div_(rowCount).clamp_min_(eps1));
         Tensor rowFactor = rowScale.rsqrt();
         Tensor colFactor = colVar.rsqrt();
         // The floor binds only where a row or column variance is (almost) zero, e.g. an all-zero row: checked on the
         // small factors, and only then is the update formed elementwise.
-        bool floored = rowFactor.amax(new long[] { 2 }, keepdim: true).mul_(colFactor.amax(new long[] { 3 }, keepdim: true))
-            .gt(ceiling).any().item<bool>();
+        bool floored = Max(rowFactor, 2).mul_(Max(colFactor, 3)).gt(ceiling).any().item<bool>();
         if (floored)
         {
             Tensor update = Outer(rowFactor, colFactor, squares).clamp_max_(ceiling).mul_(g);
@@ -137,13 +140,51 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         Tensor colInverse = colVar.reciprocal();
         Tensor rowSums = c >= MatrixVectorColumns
             ? squares.view(-1, r, c).bmm(colInverse.view(-1, c, 1)).view(batch.Count, m, r, 1)
-            : squares.mul_(colInverse).sum(-1, keepdim: true);
+            : Sum(squares.mul_(colInverse), 3);
         Tensor updateSquares = rowSums.div_(rowScale).sum(perTensor);
         double[] norms = Doubles(updateSquares).Select(Math.Sqrt).ToArray();
         Tensor coefficients = batch.Broadcast(Coefficients(context, batch.Step, batch.Numels, Doubles(paramNorms), norms), context.Bucket);
         // The step's coefficient goes on the small row factor, so the full-size work is one outer product and one addcmul.
         Tensor factor = Outer(rowFactor.mul_(coefficients), colFactor, squares);
         p.addcmul_(g, factor, Scalars.One);
+    }
+
+    /// <summary>
+    /// The sum over dimension <paramref name="dim"/> (kept, as size 1) as a new tensor. Over a few elements (a
+    /// convolution kernel's kh or kw) it is that many strided adds: libtorch's reduction over a dimension of 1 or 3
+    /// elements costs far more per output than an elementwise pass, and ResNet kernels have millions of such outputs.
+    /// </summary>
+    private static Tensor Sum(Tensor x, int dim)
+    {
+        long size = x.shape[dim];
+        if (size > SmallDimension)
+        {
+            return x.sum(dim, keepdim: true);
+        }
+        Tensor sum = x.narrow(dim, 0, 1).clone();
+        for (long j = 1; j < size; j++)
+        {
+            using Tensor slice = x.narrow(dim, j, 1);
+            sum.add_(slice, Scalars.One);
+        }
+        return sum;
+    }
+
+    /// <summary>The largest value over dimension <paramref name="dim"/> (kept), as a new tensor; see <see cref="Sum"/>.</summary>
+    private static Tensor Max(Tensor x, int dim)
+    {
+        long size = x.shape[dim];
+        if (size > SmallDimension)
+        {
+            return x.amax(new long[] { dim }, keepdim: true);
+        }
+        Tensor max = x.narrow(dim, 0, 1).clone();
+        for (long j = 1; j < size; j++)
+        {
+            using Tensor slice = x.narrow(dim, j, 1);
+            max = torch.maximum(max, slice);
+        }
+        return max;
     }
 
     /// <summary>
