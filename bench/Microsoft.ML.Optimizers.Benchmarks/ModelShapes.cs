@@ -69,5 +69,24 @@ internal static class ModelShapes
         return shapes;
     }
 
+    /// <summary>
+    /// A model's tensors as the trainers split them for Muon (<c>MuonParameterSplit</c>): Muon takes the hidden weight
+    /// matrices and convolution kernels; the AdamW fallback takes the embeddings (BERT's first three tensors), the
+    /// classifier head (both models' last two) and every tensor of fewer than two dimensions (biases, norms).
+    /// </summary>
+    public static (List<long[]> Muon, List<long[]> Fallback) MuonSplit(string modelName, List<long[]> shapes)
+    {
+        int embeddings = modelName == "BERT-base" ? 3 : 0;
+        const int head = 2;
+        var muon = new List<long[]>();
+        var fallback = new List<long[]>();
+        for (int i = 0; i < shapes.Count; i++)
+        {
+            bool toFallback = shapes[i].Length < 2 || i < embeddings || i >= shapes.Count - head;
+            (toFallback ? fallback : muon).Add(shapes[i]);
+        }
+        return (muon, fallback);
+    }
+
     public static long Count(IEnumerable<long[]> shapes) => shapes.Sum(s => s.Aggregate(1L, (a, b) => a * b));
 }

@@ -10,9 +10,10 @@ namespace Microsoft.ML.Optimizers.Benchmarks;
 
 /// <summary>
 /// Every optimizer of the library: ms/step against the memory-traffic floor of its own state count (p += g plus one
-/// read-modify-write per state value), and the state bytes per parameter measured from the live state buffers. Muon is
-/// compute-bound (Newton–Schulz matrix products), so it is also set against a compute floor: its matrix-product flops
-/// at the rate this machine multiplies large float32 matrices.
+/// read-modify-write per state value), and the state bytes per parameter measured from the live state buffers. Muon runs
+/// on the tensors the trainers give it, its AdamW fallback on the rest (a row each); it is compute-bound (Newton–Schulz
+/// matrix products), so it is also set against a compute floor: its matrix-product flops at the rate this machine
+/// multiplies large float32 matrices.
 /// </summary>
 internal static class OptimizerTable
 {
@@ -35,13 +36,32 @@ internal static class OptimizerTable
         _ => throw new ArgumentException($"Unknown --table optimizer '{name}' ({string.Join(", ", AllNames)})."),
     };
 
-    public static string[] Measure(string modelName, List<long[]> allShapes, string name, int iterations, int rounds,
+    /// <summary>
+    /// The rows of optimizer <paramref name="name"/> on a model's shapes: one, or for Muon two, split as the trainers split
+    /// a model (<c>MuonParameterSplit</c>): Muon on the hidden matrices and convolution kernels, then its AdamW fallback on
+    /// the embeddings, classifier head, biases and norms; a Muon step of the model is the two together.
+    /// </summary>
+    public static IEnumerable<string[]> Measure(string modelName, List<long[]> allShapes, string name, int iterations, int rounds,
         Func<Action, int, double[]> time, Func<List<double>, double> median)
     {
         OptimizerOptions options = Options(name);
-        List<long[]> shapes = name == "muon" ? allShapes.Where(s => s.Length == 2).ToList() : allShapes;
+        if (options is not MuonOptions muon)
+        {
+            return new[] { MeasureRow(modelName, allShapes, options, options.AlgorithmName, iterations, rounds, time, median) };
+        }
+        (List<long[]> matrices, List<long[]> fallback) = ModelShapes.MuonSplit(modelName, allShapes);
+        return new[]
+        {
+            MeasureRow(modelName, matrices, muon, muon.AlgorithmName, iterations, rounds, time, median),
+            MeasureRow(modelName, fallback, muon.CreateFallbackOptions(), "Muon's AdamW fallback", iterations, rounds, time, median),
+        };
+    }
+
+    private static string[] MeasureRow(string modelName, List<long[]> shapes, OptimizerOptions options, string label, int iterations, int rounds,
+        Func<Action, int, double[]> time, Func<List<double>, double> median)
+    {
         long count = ModelShapes.Count(shapes);
-        Console.WriteLine($"{modelName} {options.AlgorithmName}: {count / 1e6:F1}M parameters in {shapes.Count} tensors");
+        Console.WriteLine($"{modelName} {label}: {count / 1e6:F1}M parameters in {shapes.Count} tensors");
         Parameter[] parameters = shapes.Select(s => new Parameter(randn(s).mul_(0.02f))).ToArray();
         foreach (Parameter p in parameters)
         {
@@ -78,15 +98,15 @@ internal static class OptimizerTable
         double oursMs = median(ours), floorMs = median(floor);
         Console.WriteLine($"  ours {oursMs,9:F2} ms, floor {floorMs,9:F2} ms, state {stateBytes:F3} bytes/parameter");
         string computeFloor = "";
-        if (name == "muon")
+        if (options is MuonOptions muon)
         {
-            double gflop = NewtonSchulzFlops(shapes, ((MuonOptions)options).NewtonSchulzSteps) / 1e9;
+            double gflop = NewtonSchulzFlops(shapes, muon.NewtonSchulzSteps) / 1e9;
             double computeMs = gflop / MatmulGflops() * 1e3;
             computeFloor = $"{F(computeMs)} ({gflop:F0} GFLOP), {oursMs / computeMs:F2}x";
         }
         return new[]
         {
-            modelName, options.AlgorithmName, $"{count / 1e6:F1}M", shapes.Count.ToString(CultureInfo.InvariantCulture),
+            modelName, label, $"{count / 1e6:F1}M", shapes.Count.ToString(CultureInfo.InvariantCulture),
             stateBytes.ToString("F3", CultureInfo.InvariantCulture), F(oursMs), F(floorMs), $"{oursMs / floorMs:F2}x", computeFloor,
         };
     }
@@ -108,15 +128,16 @@ internal static class OptimizerTable
     }
 
     /// <summary>
-    /// The flops of Muon's Newton–Schulz iterations: per step and m×n matrix (m ≤ n after the transpose), A = X Xᵀ
-    /// (2m²n), A·A (2m³) and (bA + cA²)·X (2m²n).
+    /// The flops of Muon's Newton–Schulz iterations: per step and m×n matrix (a kernel as out × rest, as the optimizer
+    /// flattens it; m ≤ n after the transpose), A = X Xᵀ (2m²n), A·A (2m³) and (bA + cA²)·X (2m²n).
     /// </summary>
     private static double NewtonSchulzFlops(List<long[]> shapes, int steps)
     {
         double flops = 0;
         foreach (long[] s in shapes)
         {
-            double m = Math.Min(s[0], s[1]), n = Math.Max(s[0], s[1]);
+            double rows = s[0], rest = s.Skip(1).Aggregate(1L, (a, b) => a * b);
+            double m = Math.Min(rows, rest), n = Math.Max(rows, rest);
             flops += steps * (4 * m * m * n + 2 * m * m * m);
         }
         return flops;

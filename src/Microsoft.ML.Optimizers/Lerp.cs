@@ -54,6 +54,28 @@ internal sealed class Lerp : IDisposable
         }
     }
 
+    /// <summary>
+    /// start = lerp(start, end, weight) like <see cref="Apply"/>, with the same rounding, but overwriting
+    /// <paramref name="end"/> (a temporary the caller no longer needs) instead of taking scratch: for |weight| &lt; 0.5,
+    /// the usual case after the first steps, nothing is allocated.
+    /// </summary>
+    public void ApplyConsumingEnd(Tensor start, Tensor end)
+    {
+        if (_weight is not null)
+        {
+            start.lerp_(end, _weight);
+            return;
+        }
+        if (_small)
+        {
+            start.add_(end.sub_(start), _alpha!);
+            return;
+        }
+        // The large-weight form needs end and end - start at once.
+        using Tensor difference = end.sub(start);
+        start.copy_(end).add_(difference, _alpha!);
+    }
+
     public void Dispose()
     {
         _alpha?.Dispose();

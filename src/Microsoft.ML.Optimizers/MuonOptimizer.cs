@@ -100,13 +100,27 @@ internal sealed class MuonOptimizer : FlatOptimizer<NoRunKey>
         using Scalar a = abc[0].ToScalar();
         using Scalar b = abc[1].ToScalar();
         using Scalar c = abc[2].ToScalar();
+        // TorchSharp's baddbmm takes its coefficients as float32: exact for float32 and bfloat16 iterations (libtorch
+        // rounds them to that precision anyway), not for float64, which scales and adds separately.
+        bool fusedScaling = x.dtype != ScalarType.Float64;
         for (int step = 0; step < _options.NewtonSchulzSteps; step++)
         {
             using DisposeScope scope = torch.NewDisposeScope();
             // A = X Xᵀ; B = b A + c A A; X = a X + B X.
             Tensor gram = x.bmm(x.transpose(1, 2));
-            Tensor polynomial = gram.bmm(gram).mul_(c).add_(gram, b);
-            Tensor next = polynomial.bmm(x).add_(x, a);
+            Tensor next;
+            if (fusedScaling)
+            {
+                // The scaled sums inside the matrix product: no separate passes over A and X. TorchSharp 0.107's
+                // t.baddbmm(u, v, beta, alpha) computes beta·v + alpha·(t @ u), whatever its parameter names say.
+                Tensor polynomial = gram.baddbmm(gram, gram, beta: (float)abc[1], alpha: (float)abc[2]);
+                next = polynomial.baddbmm(x, x, beta: (float)abc[0], alpha: 1);
+            }
+            else
+            {
+                Tensor polynomial = gram.bmm(gram).mul_(c).add_(gram, b);
+                next = polynomial.bmm(x).add_(x, a);
+            }
             x = next.MoveToOuterDisposeScope();
         }
         return transpose ? x.transpose(1, 2) : x;

@@ -131,6 +131,12 @@ internal sealed class FlatBucket : IDisposable
     }
 
     /// <summary>
+    /// Where slot <paramref name="slotIndex"/>'s state starts in the flat buffer for <paramref name="buffer"/>, or null
+    /// when that slot has no such state.
+    /// </summary>
+    public long? StateOffset(StateBuffer buffer, int slotIndex) => _placements[buffer.Index][slotIndex]?.Offset;
+
+    /// <summary>
     /// Makes room for <paramref name="workers"/> chunks of <paramref name="chunk"/> elements in each <see cref="Workspace"/>.
     /// Workspace is per chunk, not per parameter, so it stays small.
     /// </summary>
