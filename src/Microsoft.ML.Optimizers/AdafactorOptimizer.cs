@@ -101,7 +101,7 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         long[] perTensor = { 1, 2, 3 };
 
         // The step size scales with the parameter's RMS before weight decay.
-        Tensor paramNorms = torch.linalg.vector_norm(p, 2, perTensor);
+        Tensor paramNorms = PerTensorNorms(p);
         context.Decay(p);
         using var lerp = new Lerp(batch.DecayWeight(_options.Beta2Decay), context.Bucket.DType, context.Bucket.Device);
         // Sums of squares rather than the reference's norm(...).square_(): both means from one squared copy (a column
@@ -130,7 +130,7 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         if (floored)
         {
             Tensor update = Outer(rowFactor, colFactor, squares).clamp_max_(ceiling).mul_(g);
-            double[] updateNorms = Doubles(torch.linalg.vector_norm(update, 2, perTensor));
+            double[] updateNorms = Doubles(PerTensorNorms(update));
             Tensor scale = batch.Broadcast(Coefficients(context, batch.Step, batch.Numels, Doubles(paramNorms), updateNorms), context.Bucket);
             p.addcmul_(update, scale, Scalars.One);
             return;
@@ -249,6 +249,17 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
             coefficients[k] = (Maximize ? alpha : -alpha) / denominator;
         }
         return coefficients;
+    }
+
+    /// <summary>
+    /// The L2 norm of each tensor of a batch <c>[k, ...]</c> (each tensor contiguous, so it views as a row): one reduction
+    /// along a dimension, whose order reaches libtorch as a float, where <c>linalg.vector_norm</c> would hand it a temporary
+    /// Scalar that nothing keeps alive.
+    /// </summary>
+    private static Tensor PerTensorNorms(Tensor batch)
+    {
+        using Tensor rows = batch.view(batch.shape[0], -1);
+        return rows.norm(1, keepdim: false, p: 2f);
     }
 
     private static double[] Doubles(Tensor t)
