@@ -76,6 +76,7 @@ public sealed class ContinueTrainingTests
         var shape = Assert.ThrowsExactly<ArgumentException>(() => ml.MulticlassClassification.Trainers.ImageClassification(wider).Fit(train));
         StringAssert.Contains(shape.Message, "ContinueFrom");
         StringAssert.Contains(shape.Message, "conv1.weight");
+        StringAssert.DoesNotMatch(shape.StackTrace!, new System.Text.RegularExpressions.Regex("ReadTrainingSet|TrainingLoop"), "checked before any image is read");
     }
 
     private sealed class KeyRow

@@ -174,17 +174,28 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
     }
 
     /// <summary>
-    /// Loads the pretrained file into a network of the model's shape (an ONNX graph is imported whole; a safetensors file
-    /// is compared by its header alone), so a file of another architecture, width or channel count fails now, before any
-    /// image is decoded, naming the file and what differs. The cost is one extra network construction.
+    /// Fits the starting weights into a network of the model's shape, so that weights of another architecture, width or
+    /// channel count fail now, before any image is decoded, naming what differs: <see cref="TorchTrainerOptions.ContinueFrom"/>'s
+    /// network by its tensors' names and shapes, a pretrained ONNX graph imported whole, a safetensors file by its header.
+    /// The cost is one extra network construction.
     /// </summary>
     protected internal override void CheckStartingWeights(LabelKeyInfo labels, IChannel channel)
     {
+        TorchClassificationModel? previous = (_options.ContinueFrom as TorchClassificationTransformer)?.Model;
         if (_options.PretrainedWeightsPath is not string path)
         {
+            if (previous != null)
+            {
+                using var fresh = new ResNet(NetworkConfig(labels, _spec.Channels));
+                ContinuedTraining.CheckNetworks(previous.Network, fresh);
+            }
             return;
         }
         using var network = new ResNet(NetworkConfig(labels, _spec.Channels));
+        if (previous != null)
+        {
+            ContinuedTraining.CheckNetworks(previous.Network, network);
+        }
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             ResNetOnnxImport.Load(network, path);

@@ -57,8 +57,22 @@ internal static class ContinuedTraining
     /// <summary>Copies every parameter and buffer of <paramref name="from"/> into <paramref name="to"/>, which must match it.</summary>
     public static void CopyWeights(TorchClassificationModel from, TorchClassificationModel to)
     {
-        Dictionary<string, Tensor> source = ModuleState.Unique(from.Network).ToDictionary(e => e.Name, e => e.Value);
-        var target = ModuleState.Unique(to.Network).ToList();
+        Dictionary<string, Tensor> source = CheckNetworks(from.Network, to.Network);
+        using var noGrad = no_grad();
+        foreach ((string name, Tensor value) in ModuleState.Unique(to.Network))
+        {
+            value.copy_(source[name]);
+        }
+    }
+
+    /// <summary>
+    /// Throws, naming <see cref="TorchTrainerOptions.ContinueFrom"/> and the tensors, when <paramref name="from"/>'s state
+    /// does not fit <paramref name="to"/>'s names and shapes; returns <paramref name="from"/>'s state by name.
+    /// </summary>
+    public static Dictionary<string, Tensor> CheckNetworks(nn.Module from, nn.Module to)
+    {
+        Dictionary<string, Tensor> source = ModuleState.Unique(from).ToDictionary(e => e.Name, e => e.Value);
+        var target = ModuleState.Unique(to).ToList();
         string[] missing = target.Select(e => e.Name).Where(n => !source.ContainsKey(n)).Take(5).ToArray();
         string[] extra = source.Keys.Except(target.Select(e => e.Name)).Take(5).ToArray();
         if (missing.Length > 0 || extra.Length > 0)
@@ -77,11 +91,7 @@ internal static class ContinuedTraining
                     nameof(TorchTrainerOptions.ContinueFrom));
             }
         }
-        using var noGrad = no_grad();
-        foreach ((string name, Tensor value) in target)
-        {
-            value.copy_(source[name]);
-        }
+        return source;
     }
 
     private static string Names(string[] names) => names.Length == 0 ? "none" : string.Join(", ", names);
