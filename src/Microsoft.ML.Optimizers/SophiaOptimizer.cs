@@ -65,6 +65,7 @@ internal sealed class SophiaOptimizer : FlatOptimizer<NoRunKey>, IHessianEstimat
         using Scalar oneMinusB1 = (1 - beta1).ToScalar();
         using Scalar rhoBs = (_options.Rho * _options.BatchSize).ToScalar();
         using Scalar one = 1.0.ToScalar();
+        using Scalar minusOne = (-1.0).ToScalar();
         using Scalar negLr = (-lr).ToScalar();
         ChunkExecutor.ForEach(bucket, segments, null, (segment, offset, length, worker) =>
         {
@@ -79,10 +80,11 @@ internal sealed class SophiaOptimizer : FlatOptimizer<NoRunKey>, IHessianEstimat
             p.mul_(decay);
             m.mul_(b1).add_(g, oneMinusB1);
             Tensor denom = bucket.Scratch(Workspace.Primary, worker, length).copy_(h).mul_(rhoBs).add_(s_tiny, Scalars.One);
-            // The gradient is no longer needed: its scratch (or, without maximize, a fresh one) takes the ratio.
-            Tensor ratio = (Maximize ? g : bucket.Scratch(Workspace.Secondary, worker, length)).copy_(m).abs_().div_(denom).clamp_max_(one);
-            Tensor sign = denom.copy_(m).sign_();
-            p.addcmul_(sign, ratio, negLr);
+            // The reference's sign(m) · min(|m| / denom, 1) is clamp(m / denom, -1, 1) bit for bit (denom > 0, and a sign
+            // flip is exact), so the step is one clamp and one add. The gradient is no longer needed: its scratch (or,
+            // without maximize, a fresh one) takes the ratio.
+            Tensor ratio = (Maximize ? g : bucket.Scratch(Workspace.Secondary, worker, length)).copy_(m).div_(denom).clamp_(minusOne, one);
+            p.add_(ratio, negLr);
         });
     }
 }
