@@ -103,7 +103,7 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         // The step size scales with the parameter's RMS before weight decay.
         Tensor paramNorms = PerTensorNorms(p);
         context.Decay(p);
-        using var lerp = new Lerp(batch.DecayWeight(_options.Beta2Decay), context.Bucket.DType, context.Bucket.Device);
+        using var lerp = new Lerp(DecayWeight(batch.Step), context.Bucket.DType, context.Bucket.Device);
         // Sums of squares rather than the reference's norm(...).square_(): both means from one squared copy (a column
         // norm is a slow strided reduction); equal up to rounding.
         Tensor squares = g.mul(g);
@@ -216,7 +216,7 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
 
         Tensor paramSquares = torch.zeros(count, bucket.DType, bucket.Device).index_add_(0, vectors.Owners, p.mul(p), Scalars.One);
         context.Decay(p);
-        using (var lerp = new Lerp(Math.Pow(step, _options.Beta2Decay), bucket.DType, bucket.Device))
+        using (var lerp = new Lerp(DecayWeight(step), bucket.DType, bucket.Device))
         {
             lerp.ApplyConsumingEnd(variance, g.mul(g));
         }
@@ -226,9 +226,7 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
         Tensor updateSquares = torch.zeros(count, bucket.DType, bucket.Device).index_add_(0, vectors.Owners, update.mul(update), Scalars.One);
         double[] paramNorms = Doubles(paramSquares).Select(Math.Sqrt).ToArray();
         double[] updateNorms = Doubles(updateSquares).Select(Math.Sqrt).ToArray();
-        double[] coefficients = Coefficients(context, step, vectors.Numels, paramNorms, updateNorms);
-        using Tensor wide = torch.tensor(coefficients, ScalarType.Float64);
-        Tensor scale = wide.to(bucket.DType, bucket.Device).index_select(0, vectors.Owners);
+        Tensor scale = InBucketType(Coefficients(context, step, vectors.Numels, paramNorms, updateNorms), bucket).index_select(0, vectors.Owners);
         p.addcmul_(update, scale, Scalars.One);
         bucket.Params.index_copy_(0, vectors.Positions, p);
     }
@@ -260,6 +258,16 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
     {
         using Tensor rows = batch.view(batch.shape[0], -1);
         return rows.norm(1, keepdim: false, p: 2f);
+    }
+
+    /// <summary>The weight of the new squares in the variance average: step^beta2_decay (1 at the first step).</summary>
+    private double DecayWeight(long step) => Math.Pow(step, _options.Beta2Decay);
+
+    /// <summary>Per-tensor values (computed in float64, as the reference's) as a tensor of the bucket's type and device.</summary>
+    private static Tensor InBucketType(double[] values, FlatBucket bucket)
+    {
+        using Tensor wide = torch.tensor(values, ScalarType.Float64);
+        return wide.to(bucket.DType, bucket.Device);
     }
 
     private static double[] Doubles(Tensor t)
@@ -446,18 +454,11 @@ internal sealed class AdafactorOptimizer : FlatOptimizer<NoRunKey>
             return flat.as_strided(sizes, strides, flat.storage_offset() + offset);
         }
 
-        /// <summary>The weight of the new squares in the variance average: step^beta2_decay (1 at the first step).</summary>
-        public double DecayWeight(double beta2Decay) => Math.Pow(Step, beta2Decay);
-
         /// <summary>Each tensor's element count (all the same).</summary>
         public long[] Numels => Enumerable.Repeat(Chain.Numel, Count).ToArray();
 
         /// <summary>Per-tensor values as a tensor that broadcasts over the batch's <c>[Count, m, rows, cols]</c> views.</summary>
-        public Tensor Broadcast(double[] values, FlatBucket bucket)
-        {
-            using Tensor wide = torch.tensor(values, ScalarType.Float64);
-            return wide.to(bucket.DType, bucket.Device).view(Count, 1, 1, 1);
-        }
+        public Tensor Broadcast(double[] values, FlatBucket bucket) => InBucketType(values, bucket).view(Count, 1, 1, 1);
     }
 
     /// <summary>What every batch of one bucket's step shares.</summary>

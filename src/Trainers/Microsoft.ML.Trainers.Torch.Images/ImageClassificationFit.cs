@@ -182,19 +182,19 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
     protected internal override void CheckStartingWeights(LabelKeyInfo labels, IChannel channel)
     {
         TorchClassificationModel? previous = (_options.ContinueFrom as TorchClassificationTransformer)?.Model;
-        if (_options.PretrainedWeightsPath is not string path)
+        string? path = _options.PretrainedWeightsPath;
+        if (previous == null && path == null)
         {
-            if (previous != null)
-            {
-                using var fresh = new ResNet(NetworkConfig(labels, _spec.Channels));
-                ContinuedTraining.CheckNetworks(previous.Network, fresh);
-            }
             return;
         }
         using var network = new ResNet(NetworkConfig(labels, _spec.Channels));
         if (previous != null)
         {
             ContinuedTraining.CheckNetworks(previous.Network, network);
+        }
+        if (path == null)
+        {
+            return;
         }
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
