@@ -1,7 +1,7 @@
 // Trains a ResNet on Fashion-MNIST (60k training images) with the optimizer of your choice, evaluates it
 // on the 10k test images, saves the model, and prints "accuracy=<test accuracy> seconds=<training seconds>".
 //   dotnet run -c Release --project samples/FashionMnist -- [--optimizer sgdm|adam|adamw|lion|lamb|lars|adan|adafactor|schedulefree|muon|sophia] [--epochs N] [--train-limit N]
-//        [--precision bf16|fp32] [--lr X] [--threads N] [--seed N] [--data-dir DIR] [--model PATH] [--holdout N] [--test-time-flip true|false]
+//        [--precision bf16|fp32] [--lr X] [--weight-decay X] [--threads N] [--seed N] [--data-dir DIR] [--model PATH] [--holdout N] [--test-time-flip true|false]
 // The recipe: CIFAR-style ResNet-18 at base width 16, mixed bfloat16, batch 128, 30 epochs, 3% linear warmup then
 // cosine decay, random crop (padding 2), horizontal flip and random erasing (p 0.25), label smoothing 0.1; SGD with
 // Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW (lr 2e-3, weight decay 0.05), no weight decay on biases and
@@ -30,12 +30,13 @@ var trainLimitOption = new Option<int?>("--train-limit") { Description = "Train 
 var modelOption = new Option<string>("--model") { Description = "Where to save the model zip.", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "fashion-mnist-resnet.zip") };
 var threadsOption = new Option<int?>("--threads") { Description = "libtorch threads (default: libtorch's own choice)." };
 var lrOption = new Option<double?>("--lr") { Description = "Peak learning rate (default: 0.1 for sgdm, 2e-3 for adamw)." };
+var weightDecayOption = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 5e-4 for sgdm, the recipe's value for adamw)." };
 var seedOption = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and augmentation.", DefaultValueFactory = _ => 1 };
 var holdoutOption = new Option<int>("--holdout") { Description = "Hold out about this many training images (a seeded split) and evaluate on them instead of the test images, which are then not read: for choosing options.", DefaultValueFactory = _ => 0 };
 var testTimeFlipOption = new Option<bool?>("--test-time-flip") { Description = "Score each image together with its mirror image (default true)." };
 var command = new RootCommand("Trains a CIFAR-style ResNet-18 on Fashion-MNIST, evaluates it on the 10k test images and saves it.")
 {
-    dataDirOption, optimizerOption, epochsOption, precisionOption, trainLimitOption, modelOption, threadsOption, lrOption, seedOption, holdoutOption, testTimeFlipOption,
+    dataDirOption, optimizerOption, epochsOption, precisionOption, trainLimitOption, modelOption, threadsOption, lrOption, weightDecayOption, seedOption, holdoutOption, testTimeFlipOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -94,6 +95,11 @@ if (learningRate is double lrOverride)
 {
     options.Optimizer.LearningRate = lrOverride;
 }
+if (arguments.GetValue(weightDecayOption) is double weightDecay)
+{
+    options.Optimizer.WeightDecay = weightDecay;
+}
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{optimizer}: learning rate {options.Optimizer.LearningRate}, weight decay {options.Optimizer.WeightDecay}"));
 
 var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.MulticlassClassification.Trainers.ImageClassification(options));

@@ -44,6 +44,7 @@ var testRowsOption = new Option<int?>("--test-rows") { Description = "Evaluate o
 var maxLengthOption = new Option<int?>("--max-length") { Description = "BERT: maximum tokens per e-mail (default: the trainer's, 128)." };
 var tailTokensOption = new Option<int?>("--tail-tokens") { Description = "BERT: of a longer e-mail, keep its last N tokens and fill the rest from its start (head+tail truncation; default 0: the start only)." };
 var ensembleOption = new Option<bool>("--ensemble-fasttext") { Description = "BERT: also train the sample's fastText model on the same e-mails and report the accuracy of the two models' mean probabilities." };
+var senderOption = new Option<bool>("--sender") { Description = "Also give the model the sender (the From header's name and address) as the first line of each e-mail." };
 var tuneOption = new Option<bool>("--tune")
 {
     Description = "Choose settings without the test set: hold out 10% of the training e-mails (seed 2), validate on them after every epoch, report validation_accuracy; the test e-mails are not scored.",
@@ -52,7 +53,7 @@ var command = new RootCommand("Trains a spam classifier on the SpamAssassin publ
 {
     dataOption, optimizerOption, architectureOption, checkpointOption, classesOption, epochsOption, threadsOption, modelOption,
     subsetOutOption, pretrainedOption, poolingOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
-    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption, maxLengthOption, tailTokensOption, tuneOption, ensembleOption,
+    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption, maxLengthOption, tailTokensOption, tuneOption, ensembleOption, senderOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -77,7 +78,8 @@ TextModel textModel = architecture switch
 };
 
 IReadOnlyList<SpamAssassinEmail> emails = SpamAssassinCorpus.Load(corpusPath);
-string[] texts = emails.Select(e => EmailText.ToSubjectAndBody(e.Text)).ToArray();
+bool withSender = arguments.GetValue(senderOption);
+string[] texts = emails.Select(e => withSender ? EmailText.Sender(e.Text) + "\n" + EmailText.ToSubjectAndBody(e.Text) : EmailText.ToSubjectAndBody(e.Text)).ToArray();
 if (arguments.GetValue(subsetOutOption) is string subsetPath)
 {
     WriteTestSubset(subsetPath, emails, texts);

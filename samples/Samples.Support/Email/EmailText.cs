@@ -67,6 +67,25 @@ public static class EmailText
         return Join(Clean(message.Subject ?? ""), Clean(BodyText(message, depth)));
     }
 
+    /// <summary>
+    /// Returns the first <c>From</c> mailbox as <c>From: name &lt;address&gt;</c> (RFC 2047 words decoded), or an empty
+    /// string when the message has no header block or no sender.
+    /// </summary>
+    public static string Sender(string? rawEmail)
+    {
+        string raw = SkipMboxSeparator(rawEmail ?? "");
+        if (!s_headerLine.IsMatch(raw))
+        {
+            return string.Empty;
+        }
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(raw), writable: false);
+        Header? field = HeaderList.Load(stream).FirstOrDefault(h => h.Id == HeaderId.From);
+        MailboxAddress? from = field is not null && InternetAddressList.TryParse(field.RawValue, out InternetAddressList? list)
+            ? list.Mailboxes.FirstOrDefault()
+            : null;
+        return from is null ? string.Empty : Clean($"From: {from.Name} <{from.Address}>");
+    }
+
     private static string BodyText(MimeMessage message, int depth)
     {
         var body = new StringBuilder();
