@@ -15,6 +15,21 @@ public sealed class EmailTextTests
     }
 
     [TestMethod]
+    public void SenderIsTheFirstFromMailboxWithItsEncodedNameDecoded()
+    {
+        string raw = "From someone@example.com  Thu Aug 22 13:17:22 2002\nReturn-Path: <a@b.c>\nFrom: =?iso-8859-1?Q?Ren=E9?= Dupont\n <rene@example.fr>, other@example.com\nSubject: s\n\nFrom: not@a.header\n";
+        Assert.AreEqual("From: René Dupont <rene@example.fr>", EmailText.Sender(raw));
+    }
+
+    [TestMethod]
+    public void NoSenderGivesAnEmptyString()
+    {
+        Assert.AreEqual("", EmailText.Sender("Subject: s\n\nFrom: not@a.header\n"));
+        Assert.AreEqual("", EmailText.Sender("just a body"));
+        Assert.AreEqual("", EmailText.Sender(null));
+    }
+
+    [TestMethod]
     public void FoldedAndEncodedSubjectIsDecoded()
     {
         string raw = "Subject: =?iso-8859-1?Q?Caf=E9_au?=\n =?utf-8?B?bGFpdA==?= today\n\nx";
