@@ -1,7 +1,7 @@
 // Trains a ResNet on Fashion-MNIST (60k training images) with the optimizer of your choice, evaluates it
 // on the 10k test images, saves the model, and prints "accuracy=<test accuracy> seconds=<training seconds>".
 //   dotnet run -c Release --project samples/FashionMnist -- [--optimizer sgdm|adam|adamw|lion|lamb|lars|adan|adafactor|schedulefree|muon|sophia] [--epochs N] [--train-limit N]
-//        [--precision bf16|fp32] [--lr X] [--weight-decay X] [--threads N] [--seed N] [--data-dir DIR] [--model PATH] [--holdout N] [--test-time-flip true|false]
+//        [--precision bf16|fp32] [--lr X] [--weight-decay X] [--threads N] [--seed N] [--data-dir DIR] [--model PATH] [--holdout N] [--test-time-flip true|false] [--evaluate MODEL]
 // The recipe: CIFAR-style ResNet-18 at base width 16, mixed bfloat16, batch 128, 30 epochs, 3% linear warmup then
 // cosine decay, random crop (padding 2), horizontal flip and random erasing (p 0.25), label smoothing 0.1; SGD with
 // Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW (lr 2e-3, weight decay 0.05), no weight decay on biases and
@@ -33,10 +33,11 @@ var lrOption = new Option<double?>("--lr") { Description = "Peak learning rate (
 var weightDecayOption = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 5e-4 for sgdm, the recipe's value for adamw)." };
 var seedOption = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and augmentation.", DefaultValueFactory = _ => 1 };
 var holdoutOption = new Option<int>("--holdout") { Description = "Hold out about this many training images (a seeded split) and evaluate on them instead of the test images, which are then not read: for choosing options.", DefaultValueFactory = _ => 0 };
+var evaluateOption = new Option<string?>("--evaluate") { Description = "Score a model zip saved by an earlier run instead of training one (with the same --holdout and --seed, on the same held-out images)." };
 var testTimeFlipOption = new Option<bool?>("--test-time-flip") { Description = "Score each image together with its mirror image (default true)." };
 var command = new RootCommand("Trains a CIFAR-style ResNet-18 on Fashion-MNIST, evaluates it on the 10k test images and saves it.")
 {
-    dataDirOption, optimizerOption, epochsOption, precisionOption, trainLimitOption, modelOption, threadsOption, lrOption, weightDecayOption, seedOption, holdoutOption, testTimeFlipOption,
+    dataDirOption, optimizerOption, epochsOption, precisionOption, trainLimitOption, modelOption, threadsOption, lrOption, weightDecayOption, seedOption, holdoutOption, testTimeFlipOption, evaluateOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -104,18 +105,27 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{optimizer}: lea
 var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.MulticlassClassification.Trainers.ImageClassification(options));
 var clock = Stopwatch.StartNew();
-var model = pipeline.Fit(train);
+ITransformer model;
+if (arguments.GetValue(evaluateOption) is string savedModel)
+{
+    model = ml.Model.Load(savedModel, out _);
+    modelPath = savedModel;
+}
+else
+{
+    model = pipeline.Fit(train);
+    ml.Model.Save(model, train.Schema, modelPath);
+}
 double seconds = clock.Elapsed.TotalSeconds;
 
 var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
-ml.Model.Save(model, train.Schema, modelPath);
 if (holdout > 0 && !options.TestTimeFlip)
 {
     // What TestTimeFlip would score with these very weights: the sample mirrors the held-out images itself.
     double averaged = FlipAveragedAccuracy(ml, model, test);
     Console.WriteLine($"held-out accuracy: single view {metrics.MicroAccuracy:F4}, averaged with the mirror image {averaged:F4}");
 }
-Console.WriteLine($"{evaluated} micro-accuracy {metrics.MicroAccuracy:F4}, macro-accuracy {metrics.MacroAccuracy:F4}, log-loss {metrics.LogLoss:F4}; model saved to {modelPath}");
+Console.WriteLine($"{evaluated} micro-accuracy {metrics.MicroAccuracy:F4}, macro-accuracy {metrics.MacroAccuracy:F4}, log-loss {metrics.LogLoss:F4}; model {(arguments.GetValue(evaluateOption) is null ? "saved to" : "read from")} {modelPath}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy={metrics.MicroAccuracy:F4} seconds={seconds:F0}"));
 return 0;
 
