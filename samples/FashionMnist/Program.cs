@@ -4,9 +4,9 @@
 //        [--precision bf16|fp32] [--lr X] [--weight-decay X] [--threads N] [--seed N] [--data-dir DIR] [--model PATH] [--holdout N] [--test-time-flip true|false] [--evaluate MODEL]
 // The recipe: CIFAR-style ResNet-18 at base width 16, mixed bfloat16, batch 128, 30 epochs, 3% linear warmup then
 // cosine decay, random crop (padding 2), horizontal flip and random erasing (p 0.25), label smoothing 0.1; SGD with
-// Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW (lr 2e-3, weight decay 0.05), no weight decay on biases and
-// norms. It was fixed before measuring (the literature's regularizers for longer runs), not tuned on the test images.
-// Scoring averages each image with its mirror image (TestTimeFlip), chosen on held-out training images.
+// Nesterov momentum (lr 0.1, weight decay 5e-4) or AdamW (lr 2e-3, weight decay 0.15), no weight decay on biases and
+// norms. It was fixed before measuring (the literature's regularizers for longer runs), not tuned on the test images;
+// AdamW's decay and scoring each image with its mirror image (TestTimeFlip) were chosen on held-out training images.
 using System;
 using System.CommandLine;
 using System.Diagnostics;
@@ -30,7 +30,7 @@ var trainLimitOption = new Option<int?>("--train-limit") { Description = "Train 
 var modelOption = new Option<string>("--model") { Description = "Where to save the model zip.", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "fashion-mnist-resnet.zip") };
 var threadsOption = new Option<int?>("--threads") { Description = "libtorch threads (default: libtorch's own choice)." };
 var lrOption = new Option<double?>("--lr") { Description = "Peak learning rate (default: 0.1 for sgdm, 2e-3 for adamw)." };
-var weightDecayOption = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 5e-4 for sgdm, the recipe's value for adamw)." };
+var weightDecayOption = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 5e-4 for sgdm, 0.15 for adamw)." };
 var seedOption = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and augmentation.", DefaultValueFactory = _ => 1 };
 var holdoutOption = new Option<int>("--holdout") { Description = "Hold out about this many training images (a seeded split) and evaluate on them instead of the test images, which are then not read: for choosing options.", DefaultValueFactory = _ => 0 };
 var evaluateOption = new Option<string?>("--evaluate") { Description = "Score a model zip saved by an earlier run instead of training one (with the same --holdout and --seed, on the same held-out images)." };
@@ -92,6 +92,12 @@ options.TestTimeFlip = arguments.GetValue(testTimeFlipOption) ?? true;
 options.Seed = seed;
 double? learningRate = arguments.GetValue(lrOption);
 options.Optimizer = OptimizerFlag.Create(optimizer);
+if (options.Optimizer is AdamWOptions adamW)
+{
+    // This recipe's AdamW decay, chosen on 5,039 held-out training images by log-loss against 0.05 (the flag's
+    // recipe) and lr 1e-3 with decay 0.3 (README).
+    adamW.WeightDecay = 0.15;
+}
 if (learningRate is double lrOverride)
 {
     options.Optimizer.LearningRate = lrOverride;
