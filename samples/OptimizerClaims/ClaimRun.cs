@@ -1,8 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
 using System.Linq;
+using Samples.Support;
 
 /// <summary>
 /// One measurement of a claim: an optimizer at one learning rate, batch size and seed, and its test metrics after
@@ -14,41 +13,17 @@ internal sealed record ClaimRun(string Optimizer, double LearningRate, int Batch
     /// <summary>Whether training stopped on a non-finite loss (the metrics are then NaN).</summary>
     public bool Diverged => double.IsNaN(TestAccuracy);
 
-    private const string Header = "optimizer,learning_rate,batch_size,seed,epoch,test_accuracy,test_log_loss,seconds";
+    private static readonly string[] Header = { "optimizer", "learning_rate", "batch_size", "seed", "epoch", "test_accuracy", "test_log_loss", "seconds" };
 
     /// <summary>Writes the runs as CSV, so a long measurement keeps what it has if it dies.</summary>
     public static void WriteCsv(string path, IEnumerable<ClaimRun> runs)
-        => File.WriteAllLines(path, runs.Select(r => string.Join(",", r.Optimizer, R(r.LearningRate),
-            I(r.BatchSize), I(r.Seed), I(r.Epoch), R(r.TestAccuracy), R(r.TestLogLoss), R(r.Seconds))).Prepend(Header));
+        => RunsCsv.Write(path, Header, runs, r => new object[] { r.Optimizer, r.LearningRate, r.BatchSize, r.Seed, r.Epoch, r.TestAccuracy, r.TestLogLoss, r.Seconds });
 
     /// <summary>Reads a runs.csv written by <see cref="WriteCsv"/>, naming the file and line of anything malformed.</summary>
     public static IReadOnlyList<ClaimRun> ReadCsv(string path)
-    {
-        string[] lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || lines[0] != Header)
-        {
-            throw new InvalidDataException($"'{path}' does not start with the header '{Header}'.");
-        }
-        var runs = new List<ClaimRun>();
-        for (int i = 1; i < lines.Length; i++)
-        {
-            string[] f = lines[i].Split(',');
-            try
-            {
-                if (f.Length != 8)
-                {
-                    throw new FormatException($"expected 8 fields, found {f.Length}");
-                }
-                runs.Add(new ClaimRun(f[0], D(f[1]), int.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture),
-                    int.Parse(f[4], CultureInfo.InvariantCulture), D(f[5]), D(f[6]), D(f[7])));
-            }
-            catch (FormatException ex)
-            {
-                throw new InvalidDataException($"'{path}' line {i + 1}: {ex.Message}.", ex);
-            }
-        }
-        return runs;
-    }
+        => RunsCsv.Read(path, Header, row => new ClaimRun(row.GetField("optimizer")!, row.GetField<double>("learning_rate"),
+            row.GetField<int>("batch_size"), row.GetField<int>("seed"), row.GetField<int>("epoch"), row.GetField<double>("test_accuracy"),
+            row.GetField<double>("test_log_loss"), row.GetField<double>("seconds")));
 
     /// <summary>
     /// Each optimizer's learning rate with the best seed-mean test accuracy in a learning-rate sweep (diverged runs count
@@ -57,10 +32,4 @@ internal sealed record ClaimRun(string Optimizer, double LearningRate, int Batch
     public static IReadOnlyDictionary<string, double> BestLearningRates(IEnumerable<ClaimRun> sweep)
         => sweep.GroupBy(r => r.Optimizer, StringComparer.OrdinalIgnoreCase).ToDictionary(o => o.Key,
             o => o.GroupBy(r => r.LearningRate).MaxBy(g => g.Average(r => r.Diverged ? 0 : r.TestAccuracy))!.Key, StringComparer.OrdinalIgnoreCase);
-
-    private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-    private static double D(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
 }
