@@ -14,7 +14,8 @@ namespace Microsoft.ML.Trainers.Torch.Images;
 /// </summary>
 public sealed class ImageClassificationModel : TorchClassificationModel, ILoadableClassificationModel<ImageClassificationModel>
 {
-    private const int FormatVersion = 4;  // 2: ResNetConfig.Padding; 3: ImageInputSpec.EvaluationCropRatio; 4: ImageInputSpec.TestTimeFlip
+    // 2: ResNetConfig.Padding; 3: ImageInputSpec.EvaluationCropRatio; 4: ImageInputSpec.TestTimeFlip; 5: ImageInputSpec.TestTimeCropPadding
+    private const int FormatVersion = 5;
     private readonly ResNet _network;
 
     /// <summary>Creates a freshly initialised network for <paramref name="config"/>.</summary>
@@ -56,20 +57,61 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
 
     /// <inheritdoc />
     /// <remarks>
-    /// With <see cref="ImageInputSpec.TestTimeFlip"/>, each image and its mirror image go through the network in one batch
-    /// and the result is the log of the sum of their probabilities, so that softmax reads their mean.
+    /// With test-time augmentation (<see cref="ImageInputSpec.TestTimeFlip"/>, <see cref="ImageInputSpec.TestTimeCropPadding"/>)
+    /// the result is the log of the sum of the views' probabilities, so that softmax reads their mean. The views go through
+    /// the network one crop at a time (an image and its mirror in one batch), so memory stays that of the flip alone.
     /// </remarks>
     public override Tensor EvaluationForward(IReadOnlyList<Tensor> inputs)
     {
-        if (!Input.TestTimeFlip)
+        if (!Input.TestTimeFlip && Input.TestTimeCropPadding == 0)
         {
             return Forward(inputs);
         }
-        Tensor images = inputs[0];
+        Tensor? logSum = null;
+        foreach (Tensor crop in TestTimeCrops(inputs[0]))
+        {
+            Tensor logProbabilities = ViewLogProbabilities(crop);
+            logSum = logSum is null ? logProbabilities : logaddexp(logSum, logProbabilities);
+        }
+        return logSum!;
+    }
+
+    /// <summary>The image itself, then, with a crop padding, the four corner crops of it padded with black.</summary>
+    private IEnumerable<Tensor> TestTimeCrops(Tensor images)
+    {
+        yield return images;
+        int pad = Input.TestTimeCropPadding;
+        if (pad == 0)
+        {
+            yield break;
+        }
+        long height = images.shape[2], width = images.shape[3];
+        // Black before normalization is -mean/std after it: pad the difference from that with zeros, then add it back.
+        float[] blackValues = Input.Mean.Zip(Input.Std, (m, s) => -m / s).ToArray();
+        Tensor black = tensor(blackValues, new long[] { 1, blackValues.Length, 1, 1 }).to(images.dtype).to(images.device);
+        Tensor padded = nn.functional.pad(images - black, new long[] { pad, pad, pad, pad }) + black;
+        foreach (long top in new long[] { 0, 2 * pad })
+        {
+            foreach (long left in new long[] { 0, 2 * pad })
+            {
+                yield return padded.narrow(2, top, height).narrow(3, left, width);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Log-probabilities of one view; with the flip, the log of the summed probabilities of it and its mirror.
+    /// Eval mode: batch norm uses its running statistics, so each image's output does not depend on its batch mates.
+    /// </summary>
+    private Tensor ViewLogProbabilities(Tensor images)
+    {
+        if (!Input.TestTimeFlip)
+        {
+            return nn.functional.log_softmax(_network.forward(images).to(ScalarType.Float32), 1);
+        }
         long count = images.shape[0];
-        // Eval mode: batch norm uses its running statistics, so each image's output does not depend on its batch mates.
-        Tensor logProbabilities = nn.functional.log_softmax(_network.forward(cat(new[] { images, images.flip(3) }, 0)).to(ScalarType.Float32), 1);
-        return stack(new[] { logProbabilities.narrow(0, 0, count), logProbabilities.narrow(0, count, count) }).logsumexp(0);
+        Tensor both = nn.functional.log_softmax(_network.forward(cat(new[] { images, images.flip(3) }, 0)).to(ScalarType.Float32), 1);
+        return logaddexp(both.narrow(0, 0, count), both.narrow(0, count, count));
     }
 
     /// <inheritdoc />
@@ -91,11 +133,11 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
         ImageInputSpec input;
         using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            // Formats 1 (before ResNetConfig.Padding), 2 (before the evaluation crop) and 3 (before the test-time flip) still
-            // load: models users saved keep working.
-            int version = ReadFormatVersion(reader, new[] { 1, 2, 3, FormatVersion }, "image classifier");
+            // Formats 1 (before ResNetConfig.Padding), 2 (before the evaluation crop), 3 (before the test-time flip) and 4
+            // (before the test-time crops) still load: models users saved keep working.
+            int version = ReadFormatVersion(reader, new[] { 1, 2, 3, 4, FormatVersion }, "image classifier");
             config = ResNetConfigFormat.Read(reader, hasPadding: version >= 2);
-            input = ImageInputSpec.Read(reader, hasEvaluationCropRatio: version >= 3, hasTestTimeFlip: version >= 4);
+            input = ImageInputSpec.Read(reader, hasEvaluationCropRatio: version >= 3, hasTestTimeFlip: version >= 4, hasTestTimeCropPadding: version >= 5);
         }
         var model = new ImageClassificationModel(config, input);
         ModuleCheckpoint.Load(model._network, stream, "image classifier weights");

@@ -136,6 +136,14 @@ public sealed class ImageClassificationTrainerOptions : TorchTrainerOptions
     /// </summary>
     public bool TestTimeFlip { get; set; }
 
+    /// <summary>
+    /// Test-time crops, in pixels; 0 (the default) takes none. Validation and scoring also average the four corner crops of
+    /// each image padded by this many black pixels (the fill of the training crop; <see cref="CropPadding"/> pads the same
+    /// way): torchvision's <c>FiveCrop</c> of the padded image, and with <see cref="TestTimeFlip"/> their mirrors too
+    /// (<c>TenCrop</c>), at five (or ten) times the scoring cost. Saved with the model. At most ¼ of the input's shorter side.
+    /// </summary>
+    public int TestTimeCropPadding { get; set; }
+
     /// <summary>Normalize each channel to zero mean and unit variance.</summary>
     public bool Normalize { get; set; } = true;
 

@@ -48,6 +48,14 @@ public sealed record ImageInputSpec
     /// </summary>
     public bool TestTimeFlip { get; init; }
 
+    /// <summary>
+    /// Test-time crops, in pixels (0: off): validation and scoring also average the four corner crops of each image padded
+    /// by this many pixels of black (zero before normalization, the fill of the training crop), torchvision's
+    /// <c>FiveCrop</c> of the padded image; with <see cref="TestTimeFlip"/>, their mirrors too (<c>TenCrop</c>). Five (or ten)
+    /// times the scoring cost. Saved with the model.
+    /// </summary>
+    public int TestTimeCropPadding { get; init; }
+
     /// <summary>Values per image.</summary>
     public int PixelCount => Channels * Height * Width;
 
@@ -80,12 +88,14 @@ public sealed record ImageInputSpec
         }
         writer.Write(EvaluationCropRatio);
         writer.Write(TestTimeFlip);
+        writer.Write(TestTimeCropPadding);
     }
 
     /// <param name="reader">Positioned at the spec.</param>
     /// <param name="hasEvaluationCropRatio">False for models saved before <see cref="EvaluationCropRatio"/> (they resized).</param>
     /// <param name="hasTestTimeFlip">False for models saved before <see cref="TestTimeFlip"/> (they scored each image once).</param>
-    internal static ImageInputSpec Read(BinaryReader reader, bool hasEvaluationCropRatio = true, bool hasTestTimeFlip = true)
+    /// <param name="hasTestTimeCropPadding">False for models saved before <see cref="TestTimeCropPadding"/> (they took no crops).</param>
+    internal static ImageInputSpec Read(BinaryReader reader, bool hasEvaluationCropRatio = true, bool hasTestTimeFlip = true, bool hasTestTimeCropPadding = true)
     {
         string column = reader.ReadString();
         var kind = (ImageColumnKind)reader.ReadInt32();
@@ -106,18 +116,24 @@ public sealed record ImageInputSpec
             throw new InvalidDataException($"Saved evaluation crop ratio {ratio} is not in (0, 1].");
         }
         bool testTimeFlip = hasTestTimeFlip && reader.ReadBoolean();
+        int cropPadding = hasTestTimeCropPadding ? reader.ReadInt32() : 0;
+        if (cropPadding < 0 || 4 * cropPadding > Math.Min(height, width))
+        {
+            throw new InvalidDataException($"Saved test-time crop padding {cropPadding} is not in [0, ¼ of the {height}x{width} input's shorter side].");
+        }
         return new ImageInputSpec
         {
             ColumnName = column, Kind = kind, Channels = channels, Height = height, Width = width, Mean = mean, Std = std, EvaluationCropRatio = ratio,
-            TestTimeFlip = testTimeFlip,
+            TestTimeFlip = testTimeFlip, TestTimeCropPadding = cropPadding,
         };
     }
 
     /// <inheritdoc />
     public override string ToString()
-        => string.Format(CultureInfo.InvariantCulture, "{0} ({1}) -> {2}x{3}x{4}, mean [{5}], std [{6}]{7}{8}", ColumnName, Kind, Channels, Height, Width,
+        => string.Format(CultureInfo.InvariantCulture, "{0} ({1}) -> {2}x{3}x{4}, mean [{5}], std [{6}]{7}{8}{9}", ColumnName, Kind, Channels, Height, Width,
             string.Join(", ", Mean.Select(m => m.ToString("G4", CultureInfo.InvariantCulture))),
             string.Join(", ", Std.Select(s => s.ToString("G4", CultureInfo.InvariantCulture))),
             EvaluationCropRatio < 1 ? string.Format(CultureInfo.InvariantCulture, ", center crop of {0}x{1} (ratio {2:G4})", StoredHeight, StoredWidth, EvaluationCropRatio) : "",
-            TestTimeFlip ? ", scored with its mirror image" : "");
+            TestTimeFlip ? ", scored with its mirror image" : "",
+            TestTimeCropPadding > 0 ? string.Format(CultureInfo.InvariantCulture, ", and with the corner crops of it padded by {0} pixels", TestTimeCropPadding) : "");
 }
