@@ -86,10 +86,11 @@ public sealed class ImageClassificationModel : TorchClassificationModel, ILoadab
             yield break;
         }
         long height = images.shape[2], width = images.shape[3];
-        // Black before normalization is -mean/std after it: pad the difference from that with zeros, then add it back.
+        // Black before normalization is -mean/std after it: a black canvas with the images copied into its middle.
         float[] blackValues = Input.Mean.Zip(Input.Std, (m, s) => -m / s).ToArray();
-        Tensor black = tensor(blackValues, new long[] { 1, blackValues.Length, 1, 1 }).to(images.dtype).to(images.device);
-        Tensor padded = nn.functional.pad(images - black, new long[] { pad, pad, pad, pad }) + black;
+        Tensor padded = tensor(blackValues, new long[] { 1, blackValues.Length, 1, 1 }).to(images.dtype).to(images.device)
+            .expand(images.shape[0], images.shape[1], height + 2 * pad, width + 2 * pad).clone();
+        padded.narrow(2, pad, height).narrow(3, pad, width).copy_(images);
         foreach (long top in new long[] { 0, 2 * pad })
         {
             foreach (long left in new long[] { 0, 2 * pad })
