@@ -135,5 +135,5 @@ public sealed record ImageInputSpec
             string.Join(", ", Std.Select(s => s.ToString("G4", CultureInfo.InvariantCulture))),
             EvaluationCropRatio < 1 ? string.Format(CultureInfo.InvariantCulture, ", center crop of {0}x{1} (ratio {2:G4})", StoredHeight, StoredWidth, EvaluationCropRatio) : "",
             TestTimeFlip ? ", scored with its mirror image" : "",
-            TestTimeCropPadding > 0 ? string.Format(CultureInfo.InvariantCulture, ", and with the corner crops of it padded by {0} pixels", TestTimeCropPadding) : "");
+            TestTimeCropPadding > 0 ? string.Format(CultureInfo.InvariantCulture, ", and with the corner crops of it padded by {0} pixel{1}", TestTimeCropPadding, TestTimeCropPadding == 1 ? "" : "s") : "");
 }
