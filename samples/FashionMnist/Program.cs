@@ -153,6 +153,8 @@ internal sealed class TestTimeViews(MLContext ml, ITransformer model, IDataView 
     private const int Side = 28;
     private readonly PixelRow[] _rows = ml.Data.CreateEnumerable<PixelRow>(images, reuseRowObject: false).ToArray();
     private readonly uint[] _labels = AveragedScores.Labels(model.Transform(images));
+    // Scores of each (dx, dy, mirror) view, so that the image and its mirror are scored once for every view set.
+    private readonly Dictionary<(int, int, bool), float[][]> _scores = new();
 
     /// <summary>Accuracy over the image, its mirror and, with <paramref name="cropPadding"/> above 0, the corner crops of both.</summary>
     public double Accuracy(int cropPadding)
@@ -167,8 +169,13 @@ internal sealed class TestTimeViews(MLContext ml, ITransformer model, IDataView 
         {
             foreach (bool mirror in new[] { false, true })
             {
-                var moved = _rows.Select(r => new PixelRow { Label = r.Label, Pixels = Shifted(r.Pixels, dx, dy, mirror) });
-                views.Add(AveragedScores.Read(model.Transform(ml.Data.LoadFromEnumerable(moved))));
+                if (!_scores.TryGetValue((dx, dy, mirror), out float[][]? scores))
+                {
+                    var moved = _rows.Select(r => new PixelRow { Label = r.Label, Pixels = Shifted(r.Pixels, dx, dy, mirror) });
+                    scores = AveragedScores.Read(model.Transform(ml.Data.LoadFromEnumerable(moved)));
+                    _scores[(dx, dy, mirror)] = scores;
+                }
+                views.Add(scores);
             }
         }
         return AveragedScores.Accuracy(_labels, views).Accuracy;

@@ -269,10 +269,11 @@ internal sealed class ImageClassificationFit : TorchClassificationFit
         // torchvision's evaluation transform comes with the ImageNet recipe; float vectors are already at the input size.
         double ratio = options.EvaluationCropRatio
             ?? (options.Augmentation == ImageAugmentationPreset.ImageNet && kind != ImageColumnKind.FloatVector ? ImageNetEvaluationCropRatio : 1);
-        if (options.TestTimeCropPadding < 0 || 4 * options.TestTimeCropPadding > Math.Min(height, width))
+        int maxCropPadding = ImageInputSpec.MaxTestTimeCropPadding(height, width);
+        if (options.TestTimeCropPadding < 0 || options.TestTimeCropPadding > maxCropPadding)
         {
             throw new ArgumentOutOfRangeException(nameof(ImageClassificationTrainerOptions.TestTimeCropPadding),
-                $"TestTimeCropPadding must be in [0, {Math.Min(height, width) / 4}], at most ¼ of the {height}×{width} input's shorter side (was {options.TestTimeCropPadding}).");
+                $"TestTimeCropPadding must be in [0, {maxCropPadding}], at most ¼ of the {height}×{width} input's shorter side (was {options.TestTimeCropPadding}).");
         }
         // Empty mean/std: computed from the training images once they are read.
         return new ImageInputSpec

@@ -56,6 +56,9 @@ public sealed record ImageInputSpec
     /// </summary>
     public int TestTimeCropPadding { get; init; }
 
+    /// <summary>The largest <see cref="TestTimeCropPadding"/> for an input: ¼ of its shorter side.</summary>
+    internal static int MaxTestTimeCropPadding(int height, int width) => Math.Min(height, width) / 4;
+
     /// <summary>Values per image.</summary>
     public int PixelCount => Channels * Height * Width;
 
@@ -117,7 +120,7 @@ public sealed record ImageInputSpec
         }
         bool testTimeFlip = hasTestTimeFlip && reader.ReadBoolean();
         int cropPadding = hasTestTimeCropPadding ? reader.ReadInt32() : 0;
-        if (cropPadding < 0 || 4 * cropPadding > Math.Min(height, width))
+        if (cropPadding < 0 || cropPadding > MaxTestTimeCropPadding(height, width))
         {
             throw new InvalidDataException($"Saved test-time crop padding {cropPadding} is not in [0, ¼ of the {height}x{width} input's shorter side].");
         }
