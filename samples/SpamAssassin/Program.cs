@@ -43,6 +43,7 @@ var trainRowsOption = new Option<int?>("--train-rows") { Description = "Train on
 var testRowsOption = new Option<int?>("--test-rows") { Description = "Evaluate on only the first N test e-mails (for timing runs)." };
 var maxLengthOption = new Option<int?>("--max-length") { Description = "BERT: maximum tokens per e-mail (default: the trainer's, 128)." };
 var tailTokensOption = new Option<int?>("--tail-tokens") { Description = "BERT: of a longer e-mail, keep its last N tokens and fill the rest from its start (head+tail truncation; default 0: the start only)." };
+var windowsOption = new Option<int?>("--windows") { Description = "BERT: read an e-mail longer than the sequence length as up to N windows of it: each trains as an example, and scoring averages their probabilities (default 1: the start only)." };
 var ensembleOption = new Option<bool>("--ensemble-fasttext") { Description = "BERT: also train the sample's fastText model on the same e-mails and report the accuracy of the two models' mean probabilities." };
 var senderOption = new Option<bool>("--sender") { Description = "Also give the model the sender (the From header's name and address) as the first line of each e-mail." };
 var tuneOption = new Option<bool>("--tune")
@@ -53,7 +54,7 @@ var command = new RootCommand("Trains a spam classifier on the SpamAssassin publ
 {
     dataOption, optimizerOption, architectureOption, checkpointOption, classesOption, epochsOption, threadsOption, modelOption,
     subsetOutOption, pretrainedOption, poolingOption, lrOption, wdOption, batchOption, clipOption, embeddingLrOption, dimOption, hiddenOption,
-    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption, maxLengthOption, tailTokensOption, tuneOption, ensembleOption, senderOption,
+    groupByLengthOption, layerDecayOption, precisionOption, trainRowsOption, testRowsOption, maxLengthOption, tailTokensOption, windowsOption, tuneOption, ensembleOption, senderOption,
 };
 ParseResult arguments = command.Parse(args);
 if (arguments.Action is not null)
@@ -159,6 +160,7 @@ foreach ((string flag, bool given, bool applies) in new[]
     ("--layer-decay", arguments.GetValue(layerDecayOption) is not null, textModel is BertTextModel),
     ("--max-length", arguments.GetValue(maxLengthOption) is not null, textModel is BertTextModel),
     ("--tail-tokens", arguments.GetValue(tailTokensOption) is not null, textModel is BertTextModel),
+    ("--windows", arguments.GetValue(windowsOption) is not null, textModel is BertTextModel),
     ("--ensemble-fasttext", arguments.GetValue(ensembleOption), textModel is BertTextModel),
     ("--embedding-lr", arguments.GetValue(embeddingLrOption) is not null, textModel is FastText),
     ("--dim", arguments.GetValue(dimOption) is not null, textModel is FastText),
@@ -219,6 +221,10 @@ if (arguments.GetValue(maxLengthOption) is int maxLength)
 if (arguments.GetValue(tailTokensOption) is int tailTokens)
 {
     ((BertTextModel)textModel).TailTokens = tailTokens;
+}
+if (arguments.GetValue(windowsOption) is int windows)
+{
+    ((BertTextModel)textModel).Windows = windows;
 }
 if (arguments.GetValue(precisionOption) is TrainingPrecision precision)
 {

@@ -175,12 +175,12 @@ public sealed class LengthGroupingTests
 
         public List<int[]> Batches { get; } = new();
 
-        public BertEncoding Encode(string text, string? pair) => _inner.Encode(text, pair);
+        public BertEncoding Encode(string text, string? pair) => _inner.Encode(text, pair)[0];
 
         public IReadOnlyList<Tensor> Collate(IReadOnlyList<BertEncoding> rows)
         {
             Batches.Add(rows.Select(r => _index[r]).ToArray());
-            return _inner.Collate(rows);
+            return _inner.Collate(rows.Select(r => (IReadOnlyList<BertEncoding>)new[] { r }).ToArray());
         }
     }
 }

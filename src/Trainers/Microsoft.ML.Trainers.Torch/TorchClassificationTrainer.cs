@@ -78,7 +78,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             try
             {
                 var loop = new TrainingLoop(_host, channel, Options, fit.SparseLearningRate);
-                TrainingHistory = loop.Run(model, train, validation, device);
+                TrainingHistory = loop.Run(model, TrainingExamples(train, channel), validation, device);
                 return new TorchClassificationTransformer(model, labels, Options.LabelColumnName, Options.ScoreColumnName,
                     Options.PredictedLabelColumnName, Options.ScoringBatchSize)
                 {
@@ -126,7 +126,7 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
                 : all;
             using TorchClassificationModel model = CreateStartingModel(fit, labels, train, channel);
             model.MoveTo(device);
-            LearningRateFinderResult result = LearningRateFinder.Run(model, train, Options, startLearningRate, endLearningRate, steps);
+            LearningRateFinderResult result = LearningRateFinder.Run(model, TrainingExamples(train, channel), Options, startLearningRate, endLearningRate, steps);
             channel.Info(MessageSensitivity.None, $"Learning-rate finder: {result.Points.Count} steps, suggested rate {result.SuggestedLearningRate:G3}.");
             return result;
         }
@@ -258,6 +258,16 @@ public abstract class TorchClassificationTrainer<TOptions> : IEstimator<TorchCla
             throw new InvalidOperationException(
                 $"Label column '{Options.LabelColumnName}' has a single class ('{name}') in all {set.Count} training rows; a classifier needs at least two.");
         }
+    }
+
+    private static ITrainingSet TrainingExamples(ITrainingSet train, IChannel channel)
+    {
+        ITrainingSet examples = train.TrainingExamples();
+        if (examples.Count != train.Count)
+        {
+            channel.Info(MessageSensitivity.None, $"Training on {examples.Count} examples from {train.Count} rows (e.g. windows of long texts).");
+        }
+        return examples;
     }
 
     private (ITrainingSet Train, ITrainingSet? Validation) SplitValidation(TorchClassificationFit fit, ITrainingSet all, LabelKeyInfo labels,

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Trainers.Torch.Text;
 /// One fit of a BERT classifier: the tokenizer and sequence length settled from the checkpoint (or configuration and
 /// vocabulary) at the start of the fit, and how the network is built for the data's classes.
 /// </summary>
-internal sealed class BertClassificationFit : TextClassificationFit<BertEncoding>
+internal sealed class BertClassificationFit : TextClassificationFit<IReadOnlyList<BertEncoding>>
 {
     private readonly BertTextEncoder _encoder;
     private readonly Func<IReadOnlyList<string>, Action<string>, BertForSequenceClassification> _createNetwork;
@@ -36,7 +36,11 @@ internal sealed class BertClassificationFit : TextClassificationFit<BertEncoding
         _layerDecay = model.LayerDecay;
     }
 
-    protected override Func<BertEncoding, int>? GroupingLength => _groupByLength ? static row => row.Length : null;
+    protected override Func<IReadOnlyList<BertEncoding>, int>? GroupingLength => _groupByLength ? static row => row.Max(window => window.Length) : null;
+
+    /// <summary>A text read as several windows trains as that many rows, each window labelled with the text's class.</summary>
+    protected override Func<IReadOnlyList<BertEncoding>, IEnumerable<IReadOnlyList<BertEncoding>>>? TrainingRows =>
+        _encoder.Windows > 1 ? static row => row.Select(window => (IReadOnlyList<BertEncoding>)new[] { window }) : null;
 
     protected internal override void CheckStartingWeights(LabelKeyInfo labels, IChannel channel) => _checkWeights?.Invoke(ClassNames(labels));
 

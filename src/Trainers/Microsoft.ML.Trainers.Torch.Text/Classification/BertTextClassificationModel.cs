@@ -23,8 +23,9 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
     /// <summary>Rows per forward pass within a length-sorted scoring batch.</summary>
     public const int LengthBucketSize = 32;
 
-    // Version 2 adds the tail length of head+tail truncation; version 1 models truncate to the head.
-    private const int FormatVersion = 2;
+    // Version 3 adds the window count, version 2 the tail length of head+tail truncation; version 1 models truncate to
+    // the head.
+    private const int FormatVersion = 3;
     private readonly BertForSequenceClassification _network;
     private readonly BertTextEncoder _encoder;
     private readonly TextColumns _columns;
@@ -45,6 +46,12 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
 
     /// <summary>Word pieces a truncated single text keeps from its end (head+tail truncation); 0 keeps the head only.</summary>
     public int TailTokens => _encoder.TailTokens;
+
+    /// <summary>
+    /// The most windows a long single text is read as; its class probabilities are the mean over them
+    /// (<see cref="BertTextModel.Windows"/>). 1: one truncated sequence.
+    /// </summary>
+    public int Windows => _encoder.Windows;
 
     /// <summary>The WordPiece tokenizer the model was trained with.</summary>
     public BertTextTokenizer Tokenizer => _encoder.Tokenizer;
@@ -74,12 +81,31 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
     public override void CheckInputSchema(DataViewSchema schema) => _columns.Check(schema);
 
     /// <inheritdoc />
-    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new TextBatchFeaturizer<BertEncoding>(row, _columns, _encoder);
+    public override IBatchFeaturizer CreateFeaturizer(DataViewRow row) => new TextBatchFeaturizer<IReadOnlyList<BertEncoding>>(row, _columns, _encoder);
 
-    /// <summary>Logits for input ids, token type ids and attention mask (length-bucketed in eval mode).</summary>
+    /// <summary>
+    /// Logits for input ids, token type ids and attention mask (length-bucketed in eval mode); with a fourth input
+    /// (each window's row, from texts read as several windows), one row per text: the log of the mean of its windows'
+    /// class probabilities.
+    /// </summary>
     public override Tensor Forward(IReadOnlyList<Tensor> inputs)
     {
-        Tensor ids = inputs[0], types = inputs[1], mask = inputs[2];
+        Tensor logits = ForwardSequences(inputs[0], inputs[1], inputs[2]);
+        return inputs.Count > 3 ? MeanOverWindows(logits, inputs[3]) : logits;
+    }
+
+    // float64 so that a class's mean probability does not underflow to 0 before the log (an infinite loss).
+    private static Tensor MeanOverWindows(Tensor logits, Tensor owners)
+    {
+        using var scope = NewDisposeScope();
+        Tensor probabilities = nn.functional.softmax(logits.to(ScalarType.Float64), 1);
+        Tensor counts = owners.bincount(null, 0);
+        Tensor sums = zeros(counts.shape[0], logits.shape[1], ScalarType.Float64, logits.device).index_add_(0, owners, probabilities, TorchScalars.One);
+        return sums.div(counts.unsqueeze(1)).log().to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    private Tensor ForwardSequences(Tensor ids, Tensor types, Tensor mask)
+    {
         long batch = ids.shape[0];
         if (_network.training || batch <= LengthBucketSize)
         {
@@ -115,6 +141,7 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
             _columns.Write(writer);
             writer.Write(MaxLength);
             writer.Write(TailTokens);
+            writer.Write(Windows);
             writer.Write(Config.ToJson());
             writer.Write(Tokenizer.Settings.ToJson());
             using var vocabulary = new MemoryStream();
@@ -131,11 +158,12 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
         TextColumns columns;
         int maxLength;
         int tailTokens = 0;
+        int windows = 1;
         BertConfig config;
         BertTextTokenizer tokenizer;
         using (var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true))
         {
-            int version = ReadFormatVersion(reader, new[] { 1, FormatVersion }, "BERT classifier");
+            int version = ReadFormatVersion(reader, new[] { 1, 2, FormatVersion }, "BERT classifier");
             columns = TextColumns.Read(reader);
             maxLength = reader.ReadInt32();
             if (version >= 2)
@@ -144,6 +172,15 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
                 if (tailTokens < 0 || tailTokens > maxLength - 2)
                 {
                     throw new InvalidDataException($"Saved BERT classifier has TailTokens {tailTokens} outside [0, {maxLength - 2}] for sequence length {maxLength}.");
+                }
+            }
+            if (version >= 3)
+            {
+                windows = reader.ReadInt32();
+                if (windows < 1 || (windows > 1 && (tailTokens > 0 || maxLength < 3)))
+                {
+                    throw new InvalidDataException(
+                        $"Saved BERT classifier has Windows {windows} (TailTokens {tailTokens}, sequence length {maxLength}); windows must be at least 1, and more than 1 needs no tail and a length of at least 3.");
                 }
             }
             config = BertConfig.FromJson(reader.ReadString(), "saved model configuration");
@@ -155,7 +192,7 @@ public sealed class BertTextClassificationModel : TorchClassificationModel, ILoa
         try
         {
             ModuleCheckpoint.Load(network, stream, "BERT classifier weights");
-            return new BertTextClassificationModel(network, new BertTextEncoder(tokenizer, maxLength, tailTokens), columns);
+            return new BertTextClassificationModel(network, new BertTextEncoder(tokenizer, maxLength, tailTokens, windows), columns);
         }
         catch
         {

@@ -17,6 +17,7 @@ public abstract class BertTextModel : TextModel
     private double? _dropout;
     private double? _layerDecay;
     private int _tailTokens;
+    private int _windows = 1;
 
     private protected BertTextModel()
     {
@@ -58,6 +59,26 @@ public abstract class BertTextModel : TextModel
                 throw new ArgumentOutOfRangeException(nameof(TailTokens), value, $"TailTokens must be 0 or more (was {value}).");
             }
             _tailTokens = value;
+        }
+    }
+
+    /// <summary>
+    /// Reads a single text longer than the sequence length as up to this many consecutive windows of it (each with its own
+    /// <c>[CLS]</c>/<c>[SEP]</c>, no overlap; Hugging Face's overflowing tokens), instead of its start alone. Training
+    /// takes every window as an example labelled with its text's class, so an epoch costs up to this many times as much;
+    /// validation and scoring give each text the mean of its windows' class probabilities. 1 (the default) truncates.
+    /// Single texts only; not with <see cref="TailTokens"/>. Saved with the model, so scoring reads texts alike.
+    /// </summary>
+    public int Windows
+    {
+        get => _windows;
+        set
+        {
+            if (value < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Windows), value, $"Windows must be at least 1 (was {value}).");
+            }
+            _windows = value;
         }
     }
 
@@ -123,6 +144,22 @@ public abstract class BertTextModel : TextModel
                 $"TailTokens ({TailTokens}) applies to single texts; sentence pairs (SecondTextColumnName '{options.SecondTextColumnName}') are truncated longest-first.",
                 nameof(TailTokens));
         }
+        if (Windows > 1 && options.SecondTextColumnName is not null)
+        {
+            throw new ArgumentException(
+                $"Windows ({Windows}) applies to single texts; sentence pairs (SecondTextColumnName '{options.SecondTextColumnName}') are truncated longest-first.",
+                nameof(Windows));
+        }
+        if (Windows > 1 && TailTokens > 0)
+        {
+            throw new ArgumentException(
+                $"Windows ({Windows}) and TailTokens ({TailTokens}) are two ways to read past the sequence length; set one of them.", nameof(Windows));
+        }
+        if (Windows > 1 && MaxSequenceLength is int windowLength && windowLength < 3)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxSequenceLength),
+                $"MaxSequenceLength must be at least 3 for Windows ({Windows}): each window holds a word piece besides the 2 special tokens (was {windowLength}).");
+        }
         if (MaxSequenceLength is int length)
         {
             CheckTailFits(length, nameof(MaxSequenceLength));
@@ -151,6 +188,6 @@ public abstract class BertTextModel : TextModel
                 $"MaxSequenceLength {length} exceeds max_position_embeddings {maxPositions} of '{source}'.");
         }
         CheckTailFits(length, MaxSequenceLength is null ? $"the default for '{source}'" : nameof(MaxSequenceLength));
-        return new BertTextEncoder(tokenizer, length, TailTokens);
+        return new BertTextEncoder(tokenizer, length, TailTokens, Windows);
     }
 }

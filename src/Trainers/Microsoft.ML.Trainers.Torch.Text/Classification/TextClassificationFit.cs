@@ -31,6 +31,12 @@ internal abstract class TextClassificationFit<TRow> : TorchClassificationFit
     /// <summary>A row's length when training batches are grouped by length; null (the default) keeps the random order.</summary>
     protected virtual Func<TRow, int>? GroupingLength => null;
 
+    /// <summary>
+    /// The training rows a row becomes (<see cref="ITrainingSet.TrainingExamples"/>), e.g. a long text's windows; null
+    /// (the default) trains on the rows as read. Validation and scoring always see whole rows.
+    /// </summary>
+    protected virtual Func<TRow, IEnumerable<TRow>>? TrainingRows => null;
+
     protected internal sealed override ITrainingSet ReadTrainingSet(IDataView data, LabelKeyInfo labels, IChannel channel)
     {
         Columns.Check(data.Schema);
@@ -48,7 +54,7 @@ internal abstract class TextClassificationFit<TRow> : TorchClassificationFit
             rows.Add(Encoder.Encode(text, pair));
         }
         channel.Info(MessageSensitivity.None, $"Encoded {rows.Count} rows of '{string.Join("', '", Columns.Names)}'.");
-        return new TextTrainingSet<TRow>(rows, classes, Encoder, GroupingLength);
+        return new TextTrainingSet<TRow>(rows, classes, Encoder, GroupingLength, TrainingRows);
     }
 
     protected internal sealed override TorchClassificationModel CreateModel(LabelKeyInfo labels, ITrainingSet trainingSet, IChannel channel)

@@ -11,6 +11,7 @@ internal sealed class TextTrainingSet<TRow> : ITrainingSet
     private readonly IReadOnlyList<int> _labels;
     private readonly ITextEncoder<TRow> _encoder;
     private readonly Func<TRow, int>? _groupingLength;
+    private readonly Func<TRow, IEnumerable<TRow>>? _trainingRows;
 
     /// <param name="rows">The encoded rows.</param>
     /// <param name="labels">Their classes.</param>
@@ -19,7 +20,9 @@ internal sealed class TextTrainingSet<TRow> : ITrainingSet
     /// A row's length when training batches are grouped by length (<see cref="LengthGrouping"/>); null keeps the loop's
     /// random order.
     /// </param>
-    public TextTrainingSet(IReadOnlyList<TRow> rows, IReadOnlyList<int> labels, ITextEncoder<TRow> encoder, Func<TRow, int>? groupingLength = null)
+    /// <param name="trainingRows">The training rows a row becomes (a long text's windows); null trains on the rows.</param>
+    public TextTrainingSet(IReadOnlyList<TRow> rows, IReadOnlyList<int> labels, ITextEncoder<TRow> encoder, Func<TRow, int>? groupingLength = null,
+        Func<TRow, IEnumerable<TRow>>? trainingRows = null)
     {
         if (rows.Count != labels.Count)
         {
@@ -29,6 +32,7 @@ internal sealed class TextTrainingSet<TRow> : ITrainingSet
         _labels = labels;
         _encoder = encoder;
         _groupingLength = groupingLength;
+        _trainingRows = trainingRows;
     }
 
     public int Count => _rows.Count;
@@ -54,6 +58,26 @@ internal sealed class TextTrainingSet<TRow> : ITrainingSet
         {
             rows[i] = _rows[indices[i]];
             labels[i] = _labels[indices[i]];
+        }
+        return new TextTrainingSet<TRow>(rows, labels, _encoder, _groupingLength, _trainingRows);
+    }
+
+    /// <summary>Each row's training rows (a long text's windows), labelled with its class; this set when there is no split.</summary>
+    public ITrainingSet TrainingExamples()
+    {
+        if (_trainingRows is not Func<TRow, IEnumerable<TRow>> split)
+        {
+            return this;
+        }
+        var rows = new List<TRow>(_rows.Count);
+        var labels = new List<int>(_rows.Count);
+        for (int i = 0; i < _rows.Count; i++)
+        {
+            foreach (TRow part in split(_rows[i]))
+            {
+                rows.Add(part);
+                labels.Add(_labels[i]);
+            }
         }
         return new TextTrainingSet<TRow>(rows, labels, _encoder, _groupingLength);
     }

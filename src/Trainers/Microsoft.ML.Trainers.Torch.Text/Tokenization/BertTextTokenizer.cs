@@ -195,6 +195,41 @@ public sealed class BertTextTokenizer
     }
 
     /// <summary>
+    /// Encodes a single text as consecutive windows of at most <paramref name="maxLength"/> tokens, each
+    /// <c>[CLS] pieces [SEP]</c>: the first window is what <see cref="Encode"/> keeps, the next ones continue with the
+    /// following word pieces without overlap (Hugging Face's overflowing tokens with stride 0), up to
+    /// <paramref name="maxWindows"/> windows; the rest of a longer text is dropped. An empty text is one window.
+    /// </summary>
+    /// <param name="text">The text; null is treated as empty.</param>
+    /// <param name="maxLength">The maximum number of tokens per window, special tokens included (at least 3).</param>
+    /// <param name="maxWindows">The most windows (at least 1).</param>
+    public IReadOnlyList<BertEncoding> EncodeWindows(string? text, int maxLength, int maxWindows)
+    {
+        if (maxLength < 3)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must leave room for a word piece besides the 2 special tokens.");
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWindows, 1);
+        IReadOnlyList<int> pieces = Tokenize(text);
+        int room = maxLength - 2;
+        int count = Math.Clamp((pieces.Count + room - 1) / room, 1, maxWindows);
+        var windows = new BertEncoding[count];
+        for (int w = 0; w < count; w++)
+        {
+            int start = w * room, length = Math.Min(room, pieces.Count - start);
+            var ids = new int[length + 2];
+            ids[0] = ClassificationTokenId;
+            for (int i = 0; i < length; i++)
+            {
+                ids[i + 1] = pieces[start + i];
+            }
+            ids[^1] = SeparatorTokenId;
+            windows[w] = new BertEncoding(ids, new int[ids.Length]);
+        }
+        return windows;
+    }
+
+    /// <summary>
     /// Encodes a batch and pads it to its longest row (or to <paramref name="padToLength"/> when given),
     /// as Hugging Face does with <c>padding=True</c>: padding id, type 0, mask 0 on the right.
     /// </summary>

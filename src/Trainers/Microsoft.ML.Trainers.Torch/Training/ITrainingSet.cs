@@ -34,6 +34,13 @@ public interface ITrainingSet
     /// <summary>Whether <see cref="Collate"/> with augmentation changes the examples (reported with the training metrics).</summary>
     bool Augments => false;
 
+    /// <summary>
+    /// The examples the loop trains on: this set (the default), or finer ones each labelled with its example's class, such
+    /// as the windows of a long text, all trained on while validation and scoring read each example whole. Called once
+    /// per fit, after any validation split, so the split stays by example.
+    /// </summary>
+    ITrainingSet TrainingExamples() => this;
+
     /// <summary>A view of the examples at <paramref name="indices"/> (used to hold out a validation split).</summary>
     ITrainingSet Subset(int[] indices);
 
