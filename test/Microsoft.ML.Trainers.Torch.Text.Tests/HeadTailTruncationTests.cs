@@ -84,17 +84,7 @@ public sealed class HeadTailTruncationTests
     public void AModelWithATailReadsTheEndOfLongTextsAndKeepsItThroughSaveAndLoad()
     {
         // The sentiment sentence ends a text that starts with 25 filler word pieces: a 24-token head never sees it.
-        static TextRow[] Rows(int seed)
-        {
-            string[] positive = { "good", "great", "fun", "love", "wonderful" }, negative = { "bad", "terrible", "boring", "hate", "not good" };
-            var random = new Random(seed);
-            return Enumerable.Range(0, 120).Select(_ =>
-            {
-                bool isPositive = random.Next(2) == 0;
-                string word = (isPositive ? positive : negative)[random.Next(5)];
-                return new TextRow { Text = $"{string.Concat(Enumerable.Repeat("the movie and the story ", 5))}the plot was very {word}.", Label = isPositive ? "pos" : "neg" };
-            }).ToArray();
-        }
+        static TextRow[] Rows(int seed) => TextTestData.SentimentAfterFiller(seed);
         (double withTail, ITransformer model, MLContext ml) = TrainAndEvaluate(tailTokens: 14, Rows(5), Rows(6));
         (double headOnly, _, _) = TrainAndEvaluate(tailTokens: 0, Rows(5), Rows(6));
         Assert.IsGreaterThanOrEqualTo(0.85, withTail, $"head+tail accuracy {withTail}");

@@ -53,18 +53,7 @@ public sealed class LongTextWindowsTests
     public void EveryWindowTrainsAndScoringAveragesTheWindowsProbabilitiesThroughSaveAndLoad()
     {
         // The sentiment sentence ends a text that starts with 25 filler word pieces: it is in the second 24-token window.
-        static TextRow[] Rows(int seed)
-        {
-            string[] positive = { "good", "great", "fun", "love", "wonderful" }, negative = { "bad", "terrible", "boring", "hate", "not good" };
-            var random = new Random(seed);
-            return Enumerable.Range(0, 120).Select(_ =>
-            {
-                bool isPositive = random.Next(2) == 0;
-                string word = (isPositive ? positive : negative)[random.Next(5)];
-                return new TextRow { Text = $"{string.Concat(Enumerable.Repeat("the movie and the story ", 5))}the plot was very {word}.", Label = isPositive ? "pos" : "neg" };
-            }).ToArray();
-        }
-        TextRow[] train = Rows(5), test = Rows(6);
+        TextRow[] train = TextTestData.SentimentAfterFiller(5), test = TextTestData.SentimentAfterFiller(6);
         var ml = new MLContext(seed: 1);
         var log = new List<string>();
         ml.Log += (_, e) => log.Add(e.Message);

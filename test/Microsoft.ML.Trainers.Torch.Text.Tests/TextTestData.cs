@@ -47,6 +47,21 @@ internal static class TextTestData
     private static readonly string[] Subjects = { "the movie", "this film", "the plot", "the acting", "that story", "the actor" };
 
     /// <summary>
+    /// 120 texts of 25 filler word pieces, the same in every text, followed by a sentence whose sentiment word decides
+    /// the class ("pos"/"neg"): a model that reads only the first 24 tokens cannot tell the classes apart.
+    /// </summary>
+    public static TextRow[] SentimentAfterFiller(int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, 120).Select(_ =>
+        {
+            bool isPositive = random.Next(2) == 0;
+            string word = (isPositive ? Positive : Negative)[random.Next(5)];
+            return new TextRow { Text = $"{string.Concat(Enumerable.Repeat("the movie and the story ", 5))}the plot was very {word}.", Label = isPositive ? "pos" : "neg" };
+        }).ToArray();
+    }
+
+    /// <summary>
     /// Sentences in the tiny golden BERT vocabulary whose sentiment word decides the class ("pos"/"neg"); some are
     /// long, so truncation and padding are exercised.
     /// </summary>
